@@ -10,7 +10,7 @@ import { html, OAuthHttpError, redirect, type DevRequest, type DevResponse, type
 import { authenticate, type LoginInput } from './login.js';
 import { authCodePage, consentPage, loginPage, messagePage } from './pages.js';
 import { COPY_PASTE_PATH, redirectUriAllowed } from './redirect-uri.js';
-import { groupScopes, parseScope } from './scopes.js';
+import { groupScopes, requestedScopes } from './scopes.js';
 import { newSecret, nowSeconds, type AuthorizationRequest, type Session } from './state.js';
 
 const SESSION_COOKIE = 'devidp_session';
@@ -68,15 +68,16 @@ function validateAuthorizeRequest(ctx: DevIdpContext, req: DevRequest): Authoriz
   if (!redirectUriAllowed(redirectUri, client.redirectUris, ctx.issuer())) {
     return html(400, messagePage('Bad redirect URI', `The redirect_uri "${redirectUri}" is not registered for client ${client.name}.`));
   }
+  const { scopes, offline } = requestedScopes(q.get('scope') ?? undefined, q.get('access_type') ?? undefined);
   const request: AuthorizationRequest = {
     id: randomUUID(),
     clientId: client.id,
     redirectUri,
-    scopes: parseScope(q.get('scope') ?? undefined),
+    scopes,
     state: q.get('state') ?? undefined,
     nonce: q.get('nonce') ?? undefined,
     codeChallenge: q.get('code_challenge') ?? undefined,
-    offline: q.get('access_type') === 'offline' || parseScope(q.get('scope') ?? undefined).includes('offline_access'),
+    offline,
     forceLogin: (q.get('prompt') ?? '').split(' ').includes('login'),
     requiredIdentities: (q.get('session_required_identities') ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean),
     createdAt: nowSeconds(),

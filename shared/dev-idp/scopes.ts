@@ -9,7 +9,7 @@ import { OAuthHttpError } from './http.js';
 
 export const AUTH_RESOURCE_SERVER = 'auth.globus.org';
 export const VIEW_IDENTITIES = 'urn:globus:auth:scope:auth.globus.org:view_identities';
-const IDENTITY_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access', VIEW_IDENTITIES]);
+const IDENTITY_SCOPES = new Set(['openid', 'profile', 'email', VIEW_IDENTITIES]);
 
 /** Resource server (a client id, or auth.globus.org) -> the scopes requested of it. */
 export type ScopesByResourceServer = Map<string, string[]>;
@@ -17,6 +17,15 @@ export type ScopesByResourceServer = Map<string, string[]>;
 export function parseScope(raw: string | undefined): string[] {
   const scopes = (raw ?? '').split(/\s+/).filter(Boolean);
   return [...new Set(scopes)];
+}
+
+/**
+ * `offline_access` (OIDC) asks for refresh tokens, as Globus's access_type=offline
+ * does; it is a flag, not a scope of any resource server, so it is taken out here.
+ */
+export function requestedScopes(raw: string | undefined, accessType: string | undefined): { scopes: string[]; offline: boolean } {
+  const all = parseScope(raw);
+  return { scopes: all.filter((s) => s !== 'offline_access'), offline: accessType === 'offline' || all.includes('offline_access') };
 }
 
 export function resourceServerOf(scope: string, directory: Directory): string | undefined {

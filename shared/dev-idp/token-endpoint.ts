@@ -7,7 +7,7 @@ import { authenticateClient } from './client-auth.js';
 import { DEVICE_GRANT, type Client, type GrantType } from './config.js';
 import type { DevIdpContext } from './context.js';
 import { json, OAuthHttpError, param, optionalParam, type DevRequest, type DevResponse, type Router } from './http.js';
-import { groupScopes, parseScope } from './scopes.js';
+import { groupScopes, parseScope, requestedScopes } from './scopes.js';
 import { newSecret, newUserCode, nowSeconds } from './state.js';
 import { issueGrant, refresh } from './tokens.js';
 
@@ -100,7 +100,7 @@ async function token(ctx: DevIdpContext, req: DevRequest): Promise<DevResponse> 
 function deviceAuthorization(ctx: DevIdpContext, req: DevRequest): DevResponse {
   const { client } = authenticateClient(req, ctx.directory, { requireSecret: false });
   requireGrant(client, DEVICE_GRANT);
-  const scopes = parseScope(optionalParam(req, 'scope'));
+  const { scopes, offline } = requestedScopes(optionalParam(req, 'scope'), optionalParam(req, 'access_type'));
   groupScopes(scopes, ctx.directory);
   const { deviceCode: lifetime, deviceInterval } = ctx.directory.config.lifetimes;
   const deviceCode = newSecret();
@@ -111,7 +111,7 @@ function deviceAuthorization(ctx: DevIdpContext, req: DevRequest): DevResponse {
     userCode,
     clientId: client.id,
     scopes,
-    offline: scopes.includes('offline_access') || optionalParam(req, 'access_type') === 'offline',
+    offline,
     createdAt: now,
     expiresAt: now + lifetime,
     interval: deviceInterval,

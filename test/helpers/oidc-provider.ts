@@ -1,0 +1,107 @@
+/**
+ * A real, certified OpenID Provider (oidc-provider from npm) on a free
+ * loopback port, for the generic OIDC paths. Accounts and clients come from
+ * the test; the device flow, introspection and revocation are on. Tests act
+ * as the human through `approveDevice`/`denyDevice`, which record the same
+ * grant and authentication facts that the provider's own device pages do.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ExecutionContext } from 'ava';
+import Provider, { type ClientMetadata, type Configuration } from 'oidc-provider';
+
+export interface OidcAccount {
+  id: string;
+  claims: Record<string, unknown>;
+}
+
+export interface OidcProviderOptions {
+  clients: ClientMetadata[];
+  accounts: OidcAccount[];
+  /** Merged over the defaults below. */
+  configuration?: Partial<Configuration>;
+}
+
+export interface DeviceApproval {
+  accountId: string;
+  acr?: string;
+  amr?: string[];
+  /** Seconds since the user authenticated. */
+  authAge?: number;
+}
+
+export interface RunningOidcProvider {
+  issuer: string;
+  provider: Provider;
+  approveDevice(userCode: string, approval: DeviceApproval): Promise<void>;
+  denyDevice(userCode: string): Promise<void>;
+}
+
+export async function startOidcProvider(t: ExecutionContext, options: OidcProviderOptions): Promise<RunningOidcProvider> {
+  const accounts = new Map(options.accounts.map((a) => [a.id, a]));
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  );
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const provider = new Provider(issuer, {
+    clients: options.clients,
+    findAccount: (_ctx, id) => {
+      const account = accounts.get(id);
+      return account && { accountId: id, claims: () => ({ sub: id, ...account.claims }) };
+    },
+    claims: {
+      openid: ['sub'],
+      profile: ['name', 'preferred_username'],
+      email: ['email', 'email_verified'],
+      groups: ['groups'],
+      posix: ['uidNumber', 'gidNumber'],
+    },
+    features: {
+      devInteractions: { enabled: false },
+      deviceFlow: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+    },
+    pkce: { required: () => true },
+    ttl: { AccessToken: 3600, DeviceCode: 600, IdToken: 3600, RefreshToken: 86400, Grant: 86400 },
+    ...options.configuration,
+  });
+  server.on('request', provider.callback());
+
+  async function pendingDeviceCode(userCode: string) {
+    const code = await provider.DeviceCode.findByUserCode(userCode.replace(/[^A-Za-z0-9]/g, '').toUpperCase());
+    if (!code || code.accountId || code.error) throw new Error(`no pending device authorization for ${userCode}`);
+    return code;
+  }
+
+  return {
+    issuer,
+    provider,
+    async approveDevice(userCode, approval) {
+      const code = await pendingDeviceCode(userCode);
+      const grant = new provider.Grant({ accountId: approval.accountId, clientId: code.clientId });
+      if (code.scope) grant.addOIDCScope(code.scope);
+      const grantId = await grant.save();
+      Object.assign(code, {
+        accountId: approval.accountId,
+        acr: approval.acr,
+        amr: approval.amr,
+        authTime: Math.floor(Date.now() / 1000) - (approval.authAge ?? 0),
+        grantId,
+        scope: code.scope,
+      });
+      await code.save();
+    },
+    async denyDevice(userCode) {
+      const code = await pendingDeviceCode(userCode);
+      Object.assign(code, { error: 'access_denied', errorDescription: 'the user denied the request' });
+      await code.save();
+    },
+  };
+}
