@@ -55,7 +55,11 @@ export async function startOidcProvider(t: ExecutionContext, options: OidcProvid
       const account = accounts.get(id);
       return account && { accountId: id, claims: () => ({ sub: id, ...account.claims }) };
     },
+    acrValues: ['urn:mace:incommon:iap:silver', 'https://refeds.org/profile/sfa', 'https://refeds.org/profile/mfa'],
     claims: {
+      acr: null,
+      amr: null,
+      auth_time: null,
       openid: ['sub'],
       profile: ['name', 'preferred_username'],
       email: ['email', 'email_verified'],
@@ -85,8 +89,11 @@ export async function startOidcProvider(t: ExecutionContext, options: OidcProvid
     provider,
     async approveDevice(userCode, approval) {
       const code = await pendingDeviceCode(userCode);
+      // What the user approves is what the device asked for (the provider keeps it in params until then).
+      const scope = String((code.params as { scope?: string } | undefined)?.scope ?? 'openid');
       const grant = new provider.Grant({ accountId: approval.accountId, clientId: code.clientId });
-      if (code.scope) grant.addOIDCScope(code.scope);
+      grant.addOIDCScope(scope);
+      grant.addOIDCClaims(['acr', 'amr', 'auth_time']);
       const grantId = await grant.save();
       Object.assign(code, {
         accountId: approval.accountId,
@@ -94,7 +101,9 @@ export async function startOidcProvider(t: ExecutionContext, options: OidcProvid
         amr: approval.amr,
         authTime: Math.floor(Date.now() / 1000) - (approval.authAge ?? 0),
         grantId,
-        scope: code.scope,
+        scope,
+        // What the provider's pages record when the client asks for these claims.
+        claims: { id_token: { acr: null, amr: null, auth_time: null } },
       });
       await code.save();
     },

@@ -7,7 +7,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
-import { stopProcess, waitForOutput } from './processes.js';
+import type { ChildProcess } from 'node:child_process';
+import { run, stopProcess, waitForOutput } from './processes.js';
 import { tempDir } from './temp.js';
 
 export interface SecretService {
@@ -42,6 +43,17 @@ export async function startSecretService(t: ExecutionContext): Promise<SecretSer
   t.teardown(() => stopProcess(keyring));
   // --unlock reads the new login keyring's password from stdin until EOF.
   keyring.stdin.end('test-keyring-password');
-  await waitForOutput(keyring, () => keyringOut, /GNOME_KEYRING_CONTROL=/, 10_000);
+  await waitForSecretsOnBus(env, keyring, () => keyringOut);
   return { env, home };
+}
+
+/** In --foreground mode gnome-keyring prints nothing; ready means it owns org.freedesktop.secrets. */
+async function waitForSecretsOnBus(env: NodeJS.ProcessEnv, keyring: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const reply = await run('dbus-send', ['--session', '--print-reply', '--dest=org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.NameHasOwner', 'string:org.freedesktop.secrets'], { env });
+    if (/boolean true/.test(reply.stdout)) return;
+    if (keyring.exitCode !== null || Date.now() > deadline) throw new Error(`gnome-keyring-daemon did not start: ${output().trim()} ${reply.stderr.trim()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
