@@ -41,9 +41,9 @@ async function applyFault(ctx: DevIdpContext, path: string): Promise<DevResponse
   if (!fault) return undefined;
   fault.remaining--;
   if (fault.delayMs > 0) await sleep(fault.delayMs);
-  if (fault.status < 400) return undefined; // a pure delay
   const headers: Record<string, string> = fault.retryAfter === undefined ? {} : { 'retry-after': String(fault.retryAfter) };
   if (fault.body !== undefined) return { status: fault.status, headers: { 'content-type': 'text/plain', ...headers }, body: fault.body };
+  if (fault.status < 400) return undefined; // a pure delay
   return json(fault.status, { error: 'temporarily_unavailable', error_description: `injected fault ${fault.status}` }, headers);
 }
 

@@ -15,3 +15,8 @@ export async function postForm(url: string, form: Record<string, string>, header
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : {}, headers: res.headers };
 }
+
+/** GET (or any fetch) and parse JSON; tests check the shape themselves. */
+export async function getJson(url: string | URL, init?: RequestInit): Promise<any> {
+  return (await fetch(url, init)).json();
+}

@@ -42,6 +42,7 @@ export async function startSecretService(t: ExecutionContext): Promise<SecretSer
   keyring.stderr.on('data', (d: Buffer) => (keyringOut += d.toString()));
   t.teardown(() => stopProcess(keyring));
   // --unlock reads the new login keyring's password from stdin until EOF.
+  keyring.stdin.on('error', () => {}); // if it dies first, waitForSecretsOnBus reports its output
   keyring.stdin.end('test-keyring-password');
   await waitForSecretsOnBus(env, keyring, () => keyringOut);
   return { env, home };

@@ -41,11 +41,15 @@ test('device flow: pending, slow_down when polled too fast, then approved once',
   t.is((await poll(idp, device.device_code)).body.error, 'invalid_grant', 'a device code is used once');
 });
 
-test('device flow: denial ends with access_denied; an expired code with expired_token', async (t) => {
-  const idp = await startTestIdp(t, parseDevIdpConfig(testIdpDocument({ lifetimes: { device_interval: 1, device_code: 1 } })));
+test('device flow: denial ends with access_denied', async (t) => {
+  const idp = await startTestIdp(t);
   const denied = await startDevice(idp);
   await idp.control('POST', `devices/${denied.user_code}/deny`);
   t.is((await poll(idp, denied.device_code)).body.error, 'access_denied');
+});
+
+test('device flow: an expired device code ends with expired_token and can no longer be approved', async (t) => {
+  const idp = await startTestIdp(t, parseDevIdpConfig(testIdpDocument({ lifetimes: { device_interval: 1, device_code: 1 } })));
   const expiring = await startDevice(idp);
   await sleep(1200);
   t.is((await poll(idp, expiring.device_code)).body.error, 'expired_token');
