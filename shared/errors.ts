@@ -7,7 +7,13 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'CONFIG_UNREADABLE'
   | 'USAGE'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  | 'PROTOCOL'
+  | 'PROVIDER_UNAVAILABLE'
+  | 'INVALID_TOKEN'
+  | 'SESSION_VIOLATION'
+  | 'INVALID_ACCOUNT'
+  | 'UNKNOWN_COMMAND';
 
 export class OAuthSshError extends Error {
   readonly code: ErrorCode;
@@ -40,4 +46,32 @@ export class UsageError extends OAuthSshError {
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** The authorization server could not be reached, timed out, rate-limited us, or answered garbage or 5xx. */
+export class ProviderUnavailableError extends OAuthSshError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('PROVIDER_UNAVAILABLE', message, options);
+  }
+}
+
+/** The token is not valid for this host: inactive, expired, not yet valid, or without this host's scope. */
+export class InvalidTokenError extends OAuthSshError {
+  constructor(message: string) {
+    super('INVALID_TOKEN', message);
+  }
+}
+
+/** The token is valid but its session breaks this host's policy (IdP, age, MFA). */
+export class SessionViolationError extends OAuthSshError {
+  constructor(message: string) {
+    super('SESSION_VIOLATION', message);
+  }
+}
+
+/** The identity maps to no usable local account, or not to the one requested. */
+export class InvalidAccountError extends OAuthSshError {
+  constructor(message: string) {
+    super('INVALID_ACCOUNT', message);
+  }
 }

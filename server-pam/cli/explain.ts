@@ -1,0 +1,49 @@
+/**
+ * `explain`: the whole decision for one token and user, step by step, for an
+ * administrator debugging a denial. The token comes from a file (never argv).
+ */
+import { readFileSync, statSync } from 'node:fs';
+import type { Argv } from 'yargs';
+import { UsageError } from '../../shared/errors.js';
+import { GlobusAuth } from '../../shared/providers/globus.js';
+import { sanitizeForTerminal } from '../../shared/sanitize.js';
+import { loadServerConfig } from '../config.js';
+import { decisionContext } from '../daemon.js';
+import { decideLogin } from '../decide.js';
+import { formatAge } from '../policy.js';
+
+export const explainCommand = {
+  command: 'explain',
+  describe: 'print the whole decision path for a token and a user',
+  builder: (y: Argv) =>
+    y
+      .option('config', { type: 'string', describe: 'config file' })
+      .option('user', { type: 'string', demandOption: true, describe: 'the local account the login asks for' })
+      .option('token-file', { type: 'string', demandOption: true, describe: 'file holding the access token (use - for stdin)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the decision as JSON' }),
+  handler: async (argv: { config?: string; user: string; tokenFile: string; json: boolean }) => {
+    const config = loadServerConfig(argv.config);
+    if (argv.tokenFile !== '-' && (statSync(argv.tokenFile).mode & 0o077) !== 0) {
+      process.stderr.write(`warning: ${argv.tokenFile} is readable by others; tokens belong in 0600 files\n`);
+    }
+    const token = readFileSync(argv.tokenFile === '-' ? 0 : argv.tokenFile, 'utf8').trim();
+    if (!token) throw new UsageError(`${argv.tokenFile} holds no token`);
+    const globus = new GlobusAuth({ authUrl: config.authUrl, clientId: config.clientId, clientSecret: config.clientSecret, httpTimeout: config.httpTimeout, introspectionCacheTtl: 0 });
+    try {
+      const decision = await decideLogin(decisionContext(config, globus), token, argv.user);
+      if (argv.json) {
+        console.log(JSON.stringify({ result: decision.result, code: decision.code, reason: decision.reason, token: decision.token?.tokenHash, trace: decision.trace }, null, 2));
+      } else {
+        for (const step of decision.trace) console.log(`${step.ok ? 'ok  ' : 'FAIL'}  ${step.step.padEnd(8)} ${sanitizeForTerminal(step.detail, 400)}`);
+        const now = Date.now() / 1000;
+        for (const a of decision.token?.authentications ?? []) {
+          console.log(`      session  identity ${a.identityId} at ${sanitizeForTerminal(a.idp?.name ?? '?')}, ${formatAge(now - a.authTime)} ago, amr ${a.amr.join(',') || '-'}`);
+        }
+        console.log(`=> ${decision.result}: ${sanitizeForTerminal(decision.reason, 400)}`);
+      }
+      process.exitCode = decision.result === 'SUCCESS' ? 0 : 1;
+    } finally {
+      await globus.close();
+    }
+  },
+};

@@ -1,0 +1,232 @@
+/**
+ * The server's configuration, in the Globus/XSEDE oauth-ssh format so that
+ * existing /etc/oauth_ssh files keep working: "key value[, value...]" lines,
+ * `#` comments anywhere, values split on spaces and commas, multi-value keys
+ * merged, single-value keys refused when repeated, unknown keys refused.
+ * Our additions use the same grammar and are documented in server-pam/CONFIG.md.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { ConfigError } from '../shared/errors.js';
+import { parseMapFile, type AccountMap } from './map-file.js';
+
+export const DEFAULT_CONFIG_FILES = ['/etc/oauth_ssh/oauth-ssh.conf', '/etc/oauth_ssh/globus-ssh.conf'];
+export const DEFAULT_SOCKET = '/run/oauth-ssh/pam.sock';
+
+export const GLOBUS_ENVIRONMENTS: Record<string, string> = {
+  production: 'https://auth.globus.org',
+  preview: 'https://auth.preview.globus.org',
+  sandbox: 'https://auth.sandbox.globuscs.info',
+  staging: 'https://auth.staging.globuscs.info',
+  test: 'https://auth.test.globuscs.info',
+  integration: 'https://auth.integration.globuscs.info',
+};
+
+export type AuditTarget = { kind: 'stderr' } | { kind: 'syslog' } | { kind: 'file'; path: string };
+
+export interface ServerConfig {
+  file: string;
+  clientId: string;
+  clientSecret: string;
+  authUrl: string;
+  idpSuffix: string | null;
+  mapFiles: string[];
+  accountMap: AccountMap;
+  /** IdP UUIDs or domains, lower case; empty = any. */
+  permittedIdps: string[];
+  /** Minutes; null = no limit (the file's 0). */
+  authenticationTimeout: number | null;
+  mfa: boolean;
+  socketPath: string;
+  minUid: number;
+  /** Accounts below min_uid that may still log in, by explicit choice. */
+  allowAccounts: string[];
+  /** The account the in-band queries arrive as; it can never log in. */
+  queryAccount: string;
+  introspectionCacheTtl: number;
+  httpTimeout: number;
+  audit: AuditTarget;
+}
+
+const MULTI = new Set(['auth_method', 'map_file', 'permitted_idps', 'issuers', 'allow_accounts']);
+const SINGLE = new Set([
+  'client_id', 'client_secret', 'client_secret_file', 'idp_suffix', 'authentication_timeout', 'mfa', 'environment', 'auth_url',
+  'socket', 'min_uid', 'query_account', 'introspection_cache_ttl', 'http_timeout', 'audit_log',
+]);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DOMAIN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i;
+const ACCOUNT = /^[a-z_][a-z0-9_.-]*\$?$/i;
+
+interface Entry {
+  values: string[];
+  line: number;
+}
+
+function tokenize(text: string, file: string): Map<string, Entry> {
+  const entries = new Map<string, Entry>();
+  text.split('\n').forEach((raw, index) => {
+    const line = index + 1;
+    const tokens = raw.replace(/#.*/, '').split(/[\s,]+/).filter(Boolean);
+    if (tokens.length === 0) return;
+    const key = tokens[0]!.toLowerCase();
+    const values = tokens.slice(1);
+    if (!MULTI.has(key) && !SINGLE.has(key)) {
+      throw new ConfigError(file, `unknown key "${tokens[0]}"; see server-pam/CONFIG.md for the keys`, line);
+    }
+    if (values.length === 0) throw new ConfigError(file, `"${key}" needs a value`, line);
+    const existing = entries.get(key);
+    if (existing && SINGLE.has(key)) throw new ConfigError(file, `"${key}" is set twice (first on line ${existing.line}); keep one`, line);
+    if (SINGLE.has(key) && values.length > 1) throw new ConfigError(file, `"${key}" takes one value, got ${values.length}`, line);
+    if (existing) existing.values.push(...values);
+    else entries.set(key, { values, line });
+  });
+  return entries;
+}
+
+/** A file holding a secret must be readable by its owner only, and owned by root or us. */
+export function checkSecretFileMode(path: string, what: string): void {
+  const st = statSync(path);
+  if ((st.mode & 0o077) !== 0) {
+    throw new ConfigError(path, `${what} is readable or writable by group/others (mode ${(st.mode & 0o777).toString(8)}); run: chmod 600 ${path}`);
+  }
+  const me = process.getuid?.() ?? 0;
+  if (st.uid !== 0 && st.uid !== me) throw new ConfigError(path, `${what} is owned by uid ${st.uid}; it must belong to root: chown root ${path}`);
+}
+
+function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(path, `cannot read ${what}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+  }
+}
+
+export function parseServerConfig(text: string, file: string): ServerConfig {
+  const entries = tokenize(text, file);
+  const one = (key: string): { value: string; line: number } | undefined => {
+    const e = entries.get(key);
+    return e && { value: e.values[0]!, line: e.line };
+  };
+  const many = (key: string): string[] => entries.get(key)?.values ?? [];
+  const fail = (key: string, message: string): never => {
+    throw new ConfigError(file, message, entries.get(key)?.line);
+  };
+  const int = (key: string, min: number, fallback: number): number => {
+    const e = one(key);
+    if (!e) return fallback;
+    if (!/^\d+$/.test(e.value) || Number(e.value) < min) fail(key, `"${key}" must be a whole number >= ${min}, got "${e.value}"`);
+    return Number(e.value);
+  };
+
+  const methods = many('auth_method').map((m) => m.toLowerCase());
+  if (methods.length === 0) methods.push('globus_auth');
+  for (const m of methods) {
+    if (m === 'scitokens') fail('auth_method', 'auth_method scitokens is not supported by this version of oauth-ssh-server; remove it');
+    if (m !== 'globus_auth') fail('auth_method', `unknown auth_method "${m}" (supported: globus_auth)`);
+  }
+  if (entries.has('issuers')) fail('issuers', '"issuers" belongs to auth_method scitokens, which this version does not support; remove it');
+
+  const clientId = one('client_id')?.value ?? fail('client_id', 'client_id is required with auth_method globus_auth: the SSH service\'s client id');
+  if (!UUID.test(clientId)) fail('client_id', `client_id must be a UUID, got "${clientId}"`);
+  if (entries.has('client_secret') && entries.has('client_secret_file')) fail('client_secret_file', 'set client_secret or client_secret_file, not both');
+  let clientSecret: string;
+  if (entries.has('client_secret')) {
+    checkSecretFileMode(file, 'this config file holds client_secret and');
+    clientSecret = one('client_secret')!.value;
+  } else if (entries.has('client_secret_file')) {
+    const path = one('client_secret_file')!.value;
+    checkSecretFileMode(path, 'client_secret_file');
+    clientSecret = readText(path, 'client_secret_file').trim();
+    if (!clientSecret) fail('client_secret_file', `${path} is empty`);
+  } else {
+    return fail('client_id', 'client_secret (or client_secret_file) is required with auth_method globus_auth');
+  }
+
+  const environment = one('environment')?.value.toLowerCase();
+  if (environment !== undefined && !(environment in GLOBUS_ENVIRONMENTS)) {
+    fail('environment', `unknown environment "${environment}" (one of ${Object.keys(GLOBUS_ENVIRONMENTS).join(', ')})`);
+  }
+  let authUrl = one('auth_url')?.value ?? GLOBUS_ENVIRONMENTS[environment ?? 'production']!;
+  try {
+    const u = new URL(authUrl);
+    const loopback = u.hostname === '127.0.0.1' || u.hostname === '[::1]' || u.hostname === 'localhost';
+    if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback)) fail('auth_url', `auth_url must use https (http only on loopback), got "${authUrl}"`);
+    authUrl = u.origin + u.pathname.replace(/\/+$/, '');
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    fail('auth_url', `auth_url is not a URL: "${authUrl}"`);
+  }
+
+  const idpSuffix = one('idp_suffix')?.value.toLowerCase() ?? null;
+  const mapFiles = many('map_file');
+  if (idpSuffix === null && mapFiles.length === 0) {
+    fail('client_id', 'set idp_suffix or at least one map_file: without them no identity maps to a local account');
+  }
+  const accountMap: AccountMap = new Map();
+  for (const path of mapFiles) {
+    const st = (() => {
+      try {
+        return statSync(path);
+      } catch (err) {
+        return fail('map_file', `map_file ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+      }
+    })();
+    // Whoever can write a map file can log in as anyone it names.
+    if ((st.mode & 0o022) !== 0) fail('map_file', `map_file ${path} is writable by group/others; run: chmod go-w ${path}`);
+    for (const [key, accounts] of parseMapFile(readText(path, 'map_file'), path)) {
+      accountMap.set(key, [...new Set([...(accountMap.get(key) ?? []), ...accounts])]);
+    }
+  }
+
+  const permittedIdps = many('permitted_idps').map((p) => p.toLowerCase());
+  for (const p of permittedIdps) if (!UUID.test(p) && !DOMAIN.test(p)) fail('permitted_idps', `permitted_idps entry "${p}" is neither an IdP UUID nor a domain`);
+
+  const mfaValue = one('mfa')?.value.toLowerCase();
+  if (mfaValue !== undefined && mfaValue !== 'true' && mfaValue !== 'false') fail('mfa', `mfa must be true or false, got "${mfaValue}"`);
+
+  const allowAccounts = many('allow_accounts');
+  for (const a of allowAccounts) if (!ACCOUNT.test(a)) fail('allow_accounts', `"${a}" is not an account name`);
+  const queryAccount = one('query_account')?.value ?? 'oauth-ssh';
+  if (allowAccounts.includes(queryAccount)) fail('allow_accounts', `${queryAccount} is the query account and can never log in; remove it from allow_accounts`);
+
+  const socketPath = one('socket')?.value ?? DEFAULT_SOCKET;
+  if (!socketPath.startsWith('/')) fail('socket', `socket must be an absolute path, got "${socketPath}"`);
+
+  const auditValue = one('audit_log')?.value ?? 'syslog';
+  let audit: AuditTarget;
+  if (auditValue === 'stderr' || auditValue === 'syslog') audit = { kind: auditValue };
+  else if (auditValue.startsWith('file:/')) audit = { kind: 'file', path: auditValue.slice('file:'.length) };
+  else return fail('audit_log', `audit_log must be syslog, stderr or file:/ABSOLUTE/PATH, got "${auditValue}"`);
+
+  const timeout = int('authentication_timeout', 0, 0);
+  return {
+    file,
+    clientId: clientId.toLowerCase(),
+    clientSecret,
+    authUrl,
+    idpSuffix,
+    mapFiles,
+    accountMap,
+    permittedIdps,
+    authenticationTimeout: timeout === 0 ? null : timeout,
+    mfa: mfaValue === 'true',
+    socketPath,
+    minUid: int('min_uid', 0, 1000),
+    allowAccounts,
+    queryAccount,
+    introspectionCacheTtl: int('introspection_cache_ttl', 0, 60),
+    httpTimeout: int('http_timeout', 1, 10),
+    audit,
+  };
+}
+
+export function loadServerConfig(file?: string): ServerConfig {
+  const path = file ?? DEFAULT_CONFIG_FILES.find((f) => {
+    try {
+      return statSync(f).isFile();
+    } catch {
+      return false;
+    }
+  });
+  if (!path) throw new ConfigError(DEFAULT_CONFIG_FILES[0]!, `no config file (also looked for ${DEFAULT_CONFIG_FILES[1]}); create one from server-pam/oauth-ssh.conf.example or pass --config`);
+  return parseServerConfig(readText(path, 'the config file'), path);
+}

@@ -1,0 +1,378 @@
+/*
+ * pam_oauth_ssh.so: the PAM side of oauth-ssh.
+ *
+ * A thin bridge, on purpose: it relays one authentication's PAM conversation
+ * to the oauth-ssh-server daemon over a root-only Unix socket and returns the
+ * PAM code the daemon names. It holds no policy. Protocol: PROTOCOL.md.
+ *
+ * It fails closed: any error, timeout or surprise from the daemon gives
+ * PAM_AUTHINFO_UNAVAIL, never PAM_SUCCESS. Answers (tokens) are wiped from
+ * memory after use and never logged.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PAM_SM_AUTH
+#define PAM_SM_ACCOUNT
+#define PAM_SM_SESSION
+#define PAM_SM_PASSWORD
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+
+#define DEFAULT_SOCKET "/run/oauth-ssh/pam.sock"
+#define DEFAULT_TIMEOUT_S 15
+#define DEFAULT_DEADLINE_S 300
+#define MAX_LINE 65536
+#define MAX_DAEMON_LINES 64
+#define HANDLED_KEY "pam_oauth_ssh_authenticated"
+
+struct options {
+  const char *socket_path;
+  int timeout_ms;
+  int deadline_s;
+  uid_t daemon_uid;
+  int debug;
+};
+
+struct link {
+  int fd;
+  char buf[MAX_LINE + 1];
+  size_t len;            /* bytes buffered */
+  struct timespec deadline;
+};
+
+static void wipe(void *p, size_t n) { explicit_bzero(p, n); }
+
+static long ms_until(const struct timespec *t) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (t->tv_sec - now.tv_sec) * 1000L + (t->tv_nsec - now.tv_nsec) / 1000000L;
+}
+
+static int parse_int(const char *s, int min, int max, int *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || *s == '\0' || *end != '\0' || v < min || v > max) return -1;
+  *out = (int)v;
+  return 0;
+}
+
+static int parse_options(pam_handle_t *pamh, int argc, const char **argv, struct options *o) {
+  o->socket_path = DEFAULT_SOCKET;
+  o->timeout_ms = DEFAULT_TIMEOUT_S * 1000;
+  o->deadline_s = DEFAULT_DEADLINE_S;
+  o->daemon_uid = 0;
+  o->debug = 0;
+  for (int i = 0; i < argc; i++) {
+    int v;
+    if (strncmp(argv[i], "socket=", 7) == 0 && argv[i][7] == '/') {
+      o->socket_path = argv[i] + 7;
+    } else if (strncmp(argv[i], "timeout=", 8) == 0 && parse_int(argv[i] + 8, 1, 3600, &v) == 0) {
+      o->timeout_ms = v * 1000;
+    } else if (strncmp(argv[i], "deadline=", 9) == 0 && parse_int(argv[i] + 9, 1, 3600, &v) == 0) {
+      o->deadline_s = v;
+    } else if (strncmp(argv[i], "daemon_uid=", 11) == 0 && parse_int(argv[i] + 11, 0, 0x7fffffff, &v) == 0) {
+      o->daemon_uid = (uid_t)v;
+    } else if (strcmp(argv[i], "debug") == 0) {
+      o->debug = 1;
+    } else {
+      pam_syslog(pamh, LOG_ERR, "bad module argument \"%s\" (expected socket=/PATH, timeout=S, deadline=S, daemon_uid=N, debug)", argv[i]);
+      return -1;
+    }
+  }
+  if (strlen(o->socket_path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+    pam_syslog(pamh, LOG_ERR, "socket path too long: %s", o->socket_path);
+    return -1;
+  }
+  return 0;
+}
+
+static int connect_daemon(pam_handle_t *pamh, const struct options *o) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  struct timeval tv = {o->timeout_ms / 1000, (o->timeout_ms % 1000) * 1000};
+  /* AF_UNIX connect() and send() honour SO_SNDTIMEO: a full backlog cannot hang us. */
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  strncpy(addr.sun_path, o->socket_path, sizeof addr.sun_path - 1);
+  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+    pam_syslog(pamh, LOG_ERR, "cannot connect to the oauth-ssh daemon at %s: %s", o->socket_path, strerror(errno));
+    close(fd);
+    return -1;
+  }
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != o->daemon_uid) {
+    pam_syslog(pamh, LOG_ERR, "refusing the peer at %s: it does not run as uid %u", o->socket_path, (unsigned)o->daemon_uid);
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+static int send_all(int fd, const char *p, size_t n) {
+  while (n > 0) {
+    ssize_t w = send(fd, p, n, MSG_NOSIGNAL); /* never SIGPIPE the sshd process */
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return -1;
+    p += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+/* Percent-encodes `in` into a malloc'd string: '%', ' ', bytes < 0x20 and 0x7f. */
+static char *encode(const char *in) {
+  size_t n = strlen(in);
+  char *out = malloc(n * 3 + 1), *q = out;
+  if (!out) return NULL;
+  for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
+    if (*p == '%' || *p == ' ' || *p < 0x20 || *p == 0x7f) q += sprintf(q, "%%%02X", *p);
+    else *q++ = (char)*p;
+  }
+  *q = '\0';
+  return out;
+}
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* Decodes in place; -1 on a malformed escape or an encoded NUL. */
+static int decode(char *s) {
+  char *w = s;
+  for (char *r = s; *r; r++) {
+    if (*r != '%') { *w++ = *r; continue; }
+    int hi = hexval(r[1]), lo = hi < 0 ? -1 : hexval(r[2]);
+    if (hi < 0 || lo < 0 || (hi | lo) == 0) return -1;
+    *w++ = (char)(hi * 16 + lo);
+    r += 2;
+  }
+  *w = '\0';
+  return 0;
+}
+
+/*
+ * Reads one line (without '\n') into *line, pointing into l->buf. Waits at
+ * most the idle timeout, and never past the overall deadline. -1 on timeout,
+ * EOF, error or an oversized line.
+ */
+static int read_line(pam_handle_t *pamh, struct link *l, const struct options *o, char **line) {
+  for (;;) {
+    char *nl = memchr(l->buf, '\n', l->len);
+    if (nl) {
+      *nl = '\0';
+      *line = l->buf;
+      return (int)(nl - l->buf) + 1;
+    }
+    if (l->len >= MAX_LINE) {
+      pam_syslog(pamh, LOG_ERR, "daemon sent a line over %d bytes", MAX_LINE);
+      return -1;
+    }
+    long left = ms_until(&l->deadline);
+    int wait = left < o->timeout_ms ? (int)left : o->timeout_ms;
+    if (wait <= 0) {
+      pam_syslog(pamh, LOG_ERR, "daemon took longer than the deadline (%d s)", o->deadline_s);
+      return -1;
+    }
+    struct pollfd p = {.fd = l->fd, .events = POLLIN};
+    int r = poll(&p, 1, wait);
+    if (r < 0 && errno == EINTR) continue;
+    if (r == 0) {
+      pam_syslog(pamh, LOG_ERR, "daemon silent for %d ms", wait);
+      return -1;
+    }
+    if (r < 0) return -1;
+    ssize_t got = recv(l->fd, l->buf + l->len, MAX_LINE - l->len, 0);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      pam_syslog(pamh, LOG_ERR, "daemon closed the connection before a result");
+      return -1;
+    }
+    l->len += (size_t)got;
+  }
+}
+
+/* Drops the consumed line (and wipes it: it may have carried a prompt only, but be uniform). */
+static void consume(struct link *l, int n) {
+  wipe(l->buf, (size_t)n);
+  memmove(l->buf, l->buf + n, l->len - (size_t)n);
+  l->len -= (size_t)n;
+}
+
+/* Runs one PAM conversation message; returns the answer (malloc'd) for prompts, or NULL. */
+static int converse(pam_handle_t *pamh, int style, const char *text, char **answer) {
+  const struct pam_conv *conv = NULL;
+  *answer = NULL;
+  if (pam_get_item(pamh, PAM_CONV, (const void **)&conv) != PAM_SUCCESS || !conv || !conv->conv) return -1;
+  struct pam_message msg = {.msg_style = style, .msg = text};
+  const struct pam_message *msgp = &msg;
+  struct pam_response *resp = NULL;
+  int rc = conv->conv(1, &msgp, &resp, conv->appdata_ptr);
+  if (resp) {
+    if (rc == PAM_SUCCESS && resp->resp) *answer = resp->resp;
+    else if (resp->resp) { wipe(resp->resp, strlen(resp->resp)); free(resp->resp); }
+    free(resp);
+  }
+  return rc == PAM_SUCCESS ? 0 : -1;
+}
+
+static int result_code(const char *name) {
+  static const struct { const char *name; int code; } table[] = {
+    {"SUCCESS", PAM_SUCCESS}, {"AUTH_ERR", PAM_AUTH_ERR}, {"AUTHINFO_UNAVAIL", PAM_AUTHINFO_UNAVAIL},
+    {"USER_UNKNOWN", PAM_USER_UNKNOWN}, {"MAXTRIES", PAM_MAXTRIES}, {"IGNORE", PAM_IGNORE},
+    {"SYSTEM_ERR", PAM_SYSTEM_ERR},
+  };
+  for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+    if (strcmp(name, table[i].name) == 0) return table[i].code;
+  return -1;
+}
+
+static const char *item(pam_handle_t *pamh, int type) {
+  const void *v = NULL;
+  return pam_get_item(pamh, type, &v) == PAM_SUCCESS && v ? (const char *)v : "";
+}
+
+static int send_request(struct link *l, pam_handle_t *pamh, const char *user) {
+  char *u = encode(user), *s = encode(item(pamh, PAM_SERVICE)), *r = encode(item(pamh, PAM_RHOST)), *t = encode(item(pamh, PAM_TTY));
+  int rc = -1;
+  if (u && s && r && t) {
+    size_t n = strlen(u) + strlen(s) + strlen(r) + strlen(t) + 64;
+    char *line = malloc(n);
+    if (line) {
+      snprintf(line, n, "OAUTH-SSH/1 AUTH user=%s service=%s rhost=%s tty=%s\n", u, s, r, t);
+      rc = strlen(line) <= MAX_LINE ? send_all(l->fd, line, strlen(line)) : -1;
+      free(line);
+    }
+  }
+  free(u); free(s); free(r); free(t);
+  return rc;
+}
+
+/* Answers a PROMPT_* line: ANSWER <encoded> or NOANSWER. */
+static int relay_prompt(pam_handle_t *pamh, struct link *l, int style, const char *text) {
+  char *answer = NULL;
+  int rc;
+  if (converse(pamh, style, text, &answer) == 0 && answer) {
+    char *enc = encode(answer);
+    wipe(answer, strlen(answer));
+    free(answer);
+    if (!enc) return -1;
+    size_t n = strlen(enc) + 9;
+    char *line = malloc(n);
+    if (!line) { wipe(enc, strlen(enc)); free(enc); return -1; }
+    snprintf(line, n, "ANSWER %s\n", enc);
+    rc = strlen(line) <= MAX_LINE ? send_all(l->fd, line, strlen(line)) : -1;
+    wipe(enc, strlen(enc)); free(enc);
+    wipe(line, n); free(line);
+  } else {
+    rc = send_all(l->fd, "NOANSWER\n", 9);
+  }
+  return rc;
+}
+
+static int authenticate(pam_handle_t *pamh, const struct options *o, const char *user) {
+  struct link *l = calloc(1, sizeof *l);
+  if (!l) return PAM_AUTHINFO_UNAVAIL;
+  int result = PAM_AUTHINFO_UNAVAIL;
+  l->fd = connect_daemon(pamh, o);
+  clock_gettime(CLOCK_MONOTONIC, &l->deadline);
+  l->deadline.tv_sec += o->deadline_s;
+  if (l->fd < 0 || send_request(l, pamh, user) != 0) goto done;
+
+  for (int lines = 0; lines < MAX_DAEMON_LINES;) {
+    char *line;
+    int n = read_line(pamh, l, o, &line);
+    if (n < 0) goto done;
+    char *arg = strchr(line, ' ');
+    if (arg) *arg++ = '\0';
+    if (arg && decode(arg) != 0) {
+      pam_syslog(pamh, LOG_ERR, "daemon sent a malformed value after %s", line);
+      goto done;
+    }
+    int failed = 0;
+    if (strcmp(line, "PROMPT_OFF") == 0 && arg) failed = relay_prompt(pamh, l, PAM_PROMPT_ECHO_OFF, arg);
+    else if (strcmp(line, "PROMPT_ON") == 0 && arg) failed = relay_prompt(pamh, l, PAM_PROMPT_ECHO_ON, arg);
+    else if (strcmp(line, "INFO") == 0 && arg) { char *none; converse(pamh, PAM_TEXT_INFO, arg, &none); }
+    else if (strcmp(line, "ERROR") == 0 && arg) { char *none; converse(pamh, PAM_ERROR_MSG, arg, &none); }
+    else if (strcmp(line, "KEEPALIVE") == 0 && !arg) lines--; /* bounded by the deadline, not the count */
+    else if (strcmp(line, "RESULT") == 0 && arg) {
+      int code = result_code(arg);
+      if (code < 0) pam_syslog(pamh, LOG_ERR, "daemon sent an unknown result");
+      else result = code;
+      goto done;
+    } else {
+      pam_syslog(pamh, LOG_ERR, "daemon sent an unknown or malformed line");
+      goto done;
+    }
+    lines++;
+    consume(l, n);
+    if (failed) {
+      pam_syslog(pamh, LOG_ERR, "lost the daemon while relaying an answer");
+      goto done;
+    }
+  }
+  pam_syslog(pamh, LOG_ERR, "daemon sent more than %d lines", MAX_DAEMON_LINES);
+done:
+  if (l->fd >= 0) close(l->fd);
+  wipe(l, sizeof *l);
+  free(l);
+  return result;
+}
+
+PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv) {
+  (void)flags;
+  struct options o;
+  const char *user = NULL;
+  pam_set_data(pamh, HANDLED_KEY, NULL, NULL);
+  if (parse_options(pamh, argc, argv, &o) != 0) return PAM_AUTHINFO_UNAVAIL;
+  if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user || !*user) return PAM_USER_UNKNOWN;
+  int rc = authenticate(pamh, &o, user);
+  if (o.debug) pam_syslog(pamh, LOG_DEBUG, "user %s: %s", user, pam_strerror(pamh, rc));
+  if (rc == PAM_SUCCESS) pam_set_data(pamh, HANDLED_KEY, (void *)1, NULL);
+  return rc;
+}
+
+static int handled(pam_handle_t *pamh) {
+  const void *v = NULL;
+  return pam_get_data(pamh, HANDLED_KEY, &v) == PAM_SUCCESS && v != NULL;
+}
+
+PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv) {
+  (void)flags; (void)argc; (void)argv;
+  return handled(pamh) ? PAM_SUCCESS : PAM_IGNORE;
+}
+
+PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv) {
+  (void)flags; (void)argc; (void)argv;
+  return handled(pamh) ? PAM_SUCCESS : PAM_IGNORE;
+}
+
+PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv) {
+  (void)pamh; (void)flags; (void)argc; (void)argv;
+  return PAM_IGNORE;
+}
+
+PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv) {
+  (void)pamh; (void)flags; (void)argc; (void)argv;
+  return PAM_IGNORE;
+}
+
+PAM_EXTERN int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char **argv) {
+  (void)pamh; (void)flags; (void)argc; (void)argv;
+  return PAM_IGNORE;
+}

@@ -1,0 +1,169 @@
+/**
+ * Globus Auth, as the SSH service's confidential client: introspection with
+ * identities_set and session_info, the client record (for its FQDNs), and
+ * identity look-ups with their identity providers. Results are cached:
+ * introspection by token hash, never past the token's `exp` nor the
+ * configured TTL; identities and the client record for five minutes.
+ */
+import { InvalidTokenError, ProviderUnavailableError } from '../errors.js';
+import { secretHash, secretHashPrefix } from '../secret-hash.js';
+import { TtlCache } from '../ttl-cache.js';
+import { basicAuth, HttpJsonClient } from './http-client.js';
+import type { IdentityProviderInfo, LinkedIdentity, SessionAuthentication, TokenVerifier, VerifiedToken } from './provider.js';
+
+export const GLOBUS_SCOPE_PREFIX = 'https://auth.globus.org/scopes/';
+const LOOKUP_TTL_MS = 5 * 60_000;
+/** Tolerated clock difference for iat/nbf. */
+const CLOCK_SKEW_S = 60;
+
+export interface GlobusOptions {
+  authUrl: string;
+  clientId: string;
+  clientSecret: string;
+  httpTimeout: number;
+  /** Seconds an introspection result may be reused (0 = never). */
+  introspectionCacheTtl: number;
+}
+
+export interface Introspection {
+  active: boolean;
+  scope?: string;
+  client_id?: string;
+  sub?: string;
+  username?: string;
+  exp?: number;
+  iat?: number;
+  nbf?: number;
+  identities_set?: string[];
+  session_info?: { session_id?: string; authentications?: Record<string, { idp?: string; auth_time?: number; amr?: string[] | null } | null> | null } | null;
+}
+
+interface GlobusIdentity {
+  id: string;
+  username: string;
+  identity_provider: string | null;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export class GlobusAuth implements TokenVerifier {
+  private readonly http: HttpJsonClient;
+  private readonly auth: string;
+  private readonly introspections = new TtlCache<Introspection>();
+  private readonly identityCache = new TtlCache<{ identities: GlobusIdentity[]; idps: IdentityProviderInfo[] }>();
+  private readonly clientCache = new TtlCache<{ fqdns: string[] }>(1);
+
+  constructor(private readonly options: GlobusOptions) {
+    this.http = new HttpJsonClient({ baseUrl: options.authUrl, timeoutSeconds: options.httpTimeout });
+    this.auth = basicAuth(options.clientId, options.clientSecret);
+  }
+
+  close(): Promise<void> {
+    return this.http.close();
+  }
+
+  private credentialsRejected(status: number, what: string): never {
+    throw new ProviderUnavailableError(`Globus Auth rejected this server's client credentials on ${what} (HTTP ${status}); check client_id and client_secret`);
+  }
+
+  async introspect(token: string): Promise<Introspection> {
+    const key = secretHash(token);
+    const cached = this.introspections.get(key);
+    if (cached) return cached;
+    const res = await this.http.request('POST', '/v2/oauth2/token/introspect', {
+      headers: { authorization: this.auth },
+      form: { token, include: 'identities_set,session_info' },
+    });
+    if (res.status === 401 || res.status === 403) this.credentialsRejected(res.status, 'introspection');
+    if (res.status !== 200 || !isObject(res.body) || typeof res.body.active !== 'boolean') {
+      throw new ProviderUnavailableError(`Globus Auth introspection answered HTTP ${res.status} without an "active" field`);
+    }
+    const result = res.body as unknown as Introspection;
+    if (result.active && typeof result.exp === 'number' && this.options.introspectionCacheTtl > 0) {
+      this.introspections.set(key, result, Math.min(result.exp * 1000, Date.now() + this.options.introspectionCacheTtl * 1000));
+    }
+    return result;
+  }
+
+  /** The FQDNs registered for this server's client. */
+  async clientFqdns(): Promise<string[]> {
+    const cached = this.clientCache.get('self');
+    if (cached) return cached.fqdns;
+    const res = await this.http.request('GET', `/v2/api/clients/${encodeURIComponent(this.options.clientId)}`, { headers: { authorization: this.auth } });
+    if (res.status === 401 || res.status === 403) this.credentialsRejected(res.status, 'the client record');
+    const client = isObject(res.body) ? res.body.client : undefined;
+    if (res.status !== 200 || !isObject(client)) throw new ProviderUnavailableError(`Globus Auth answered HTTP ${res.status} for this server's client record`);
+    const fqdns = Array.isArray(client.fqdns) ? client.fqdns.filter((f): f is string => typeof f === 'string').map((f) => f.toLowerCase()) : [];
+    this.clientCache.set('self', { fqdns }, Date.now() + LOOKUP_TTL_MS);
+    return fqdns;
+  }
+
+  /** The scopes that admit a token to this host. */
+  async acceptedScopes(): Promise<string[]> {
+    return [this.options.clientId, ...(await this.clientFqdns())].map((s) => `${GLOBUS_SCOPE_PREFIX}${s}/ssh`);
+  }
+
+  async identities(ids: string[]): Promise<{ identities: GlobusIdentity[]; idps: IdentityProviderInfo[] }> {
+    const sorted = [...new Set(ids)].sort();
+    if (sorted.length === 0) return { identities: [], idps: [] };
+    const key = sorted.join(',');
+    const cached = this.identityCache.get(key);
+    if (cached) return cached;
+    const res = await this.http.request('GET', `/v2/api/identities?ids=${encodeURIComponent(key)}&include=identity_provider`, { headers: { authorization: this.auth } });
+    if (res.status === 401 || res.status === 403) this.credentialsRejected(res.status, 'the identities look-up');
+    if (res.status !== 200 || !isObject(res.body) || !Array.isArray(res.body.identities)) {
+      throw new ProviderUnavailableError(`Globus Auth answered HTTP ${res.status} to the identities look-up`);
+    }
+    // Tolerate nulls and extra fields: optional data must never fail a login.
+    const identities = res.body.identities.filter(isObject).flatMap((i): GlobusIdentity[] =>
+      typeof i.id === 'string' && typeof i.username === 'string'
+        ? [{ id: i.id.toLowerCase(), username: i.username, identity_provider: typeof i.identity_provider === 'string' ? i.identity_provider.toLowerCase() : null }]
+        : [],
+    );
+    const included = isObject(res.body.included) && Array.isArray(res.body.included.identity_providers) ? res.body.included.identity_providers : [];
+    const idps = included.filter(isObject).flatMap((p): IdentityProviderInfo[] =>
+      typeof p.id === 'string'
+        ? [{ id: p.id.toLowerCase(), name: typeof p.name === 'string' ? p.name : p.id, domains: Array.isArray(p.domains) ? p.domains.filter((d): d is string => typeof d === 'string').map((d) => d.toLowerCase()) : [] }]
+        : [],
+    );
+    const result = { identities, idps };
+    this.identityCache.set(key, result, Date.now() + LOOKUP_TTL_MS);
+    return result;
+  }
+
+  async verify(token: string): Promise<VerifiedToken> {
+    const intro = await this.introspect(token);
+    const now = Date.now() / 1000;
+    if (!intro.active) throw new InvalidTokenError('the token is not active (expired, revoked, or not issued for this host)');
+    if (typeof intro.exp !== 'number' || intro.exp <= now) throw new InvalidTokenError('the token has expired');
+    if ((typeof intro.iat === 'number' && intro.iat > now + CLOCK_SKEW_S) || (typeof intro.nbf === 'number' && intro.nbf > now + CLOCK_SKEW_S)) {
+      throw new InvalidTokenError('the token is not valid yet (iat/nbf in the future); check the clocks');
+    }
+    const scopes = (intro.scope ?? '').split(/\s+/).filter(Boolean);
+    const accepted = await this.acceptedScopes();
+    if (!scopes.some((s) => accepted.includes(s))) {
+      throw new InvalidTokenError(`the token is not for this host: it needs the scope ${accepted[1] ?? accepted[0]}`);
+    }
+    const authentications = isObject(intro.session_info) && isObject(intro.session_info.authentications) ? intro.session_info.authentications : {};
+    const identityIds = [...(Array.isArray(intro.identities_set) ? intro.identities_set : []), ...Object.keys(authentications)].map((s) => String(s).toLowerCase());
+    const { identities, idps } = await this.identities(identityIds);
+    const idpById = new Map(idps.map((p) => [p.id, p]));
+    const idpOf = (id: string | null | undefined): IdentityProviderInfo | null => (id ? idpById.get(id.toLowerCase()) ?? { id: id.toLowerCase(), name: id, domains: [] } : null);
+    const linked: LinkedIdentity[] = identities.map((i) => ({ id: i.id, username: i.username, idp: idpOf(i.identity_provider) }));
+    const sessions: SessionAuthentication[] = Object.entries(authentications).flatMap(([identityId, a]) =>
+      isObject(a) && typeof a.auth_time === 'number'
+        ? [{ identityId: identityId.toLowerCase(), idp: idpOf(typeof a.idp === 'string' ? a.idp : null), authTime: a.auth_time, amr: Array.isArray(a.amr) ? a.amr.filter((x): x is string => typeof x === 'string') : [] }]
+        : [],
+    );
+    return {
+      tokenHash: secretHashPrefix(token),
+      subject: String(intro.sub ?? ''),
+      username: String(intro.username ?? ''),
+      clientId: String(intro.client_id ?? ''),
+      scopes,
+      expiresAt: intro.exp,
+      identities: linked,
+      authentications: sessions,
+    };
+  }
+}
