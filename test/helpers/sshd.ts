@@ -7,14 +7,14 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
+import { installPamService, PAM_SERVICE_PREFIX } from './pam.js';
 import { freePort, runOk, stopProcess, waitForOutput } from './processes.js';
 import { tempDir } from './temp.js';
 
 export const SSHD_BINARY = '/usr/sbin/sshd';
-export const PAM_SERVICE_PREFIX = 'oauth-ssh-test-';
 
 export interface SshdOptions {
   /** Contents of /etc/pam.d/<service> for this sshd. */
@@ -36,10 +36,7 @@ export async function startSshd(t: ExecutionContext, options: SshdOptions): Prom
   if (!existsSync(SSHD_BINARY)) throw new Error(`${SSHD_BINARY} missing: run scripts/setup`);
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 }); // privilege separation directory
   const dir = await tempDir(t, 'oauth-ssh-sshd-');
-  const serviceName = `${PAM_SERVICE_PREFIX}${randomBytes(4).toString('hex')}`;
-  const pamFile = join('/etc/pam.d', serviceName);
-  t.teardown(() => rm(pamFile, { force: true }));
-  await writeFile(pamFile, options.pamStack, { mode: 0o644 });
+  const serviceName = await installPamService(t, options.pamStack, `${PAM_SERVICE_PREFIX}${randomBytes(4).toString('hex')}`);
 
   const hostKey = join(dir, 'host_ed25519');
   await runOk('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);

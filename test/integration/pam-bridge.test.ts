@@ -1,0 +1,154 @@
+/**
+ * pam_oauth_ssh.so against a misbehaving peer, driven by real Linux-PAM
+ * (pamtester). Every unhappy peer must end in PAM_AUTHINFO_UNAVAIL within
+ * the module's timeout, never in success.
+ */
+import test from 'ava';
+import { run } from '../helpers/processes.js';
+import { startFakeDaemon, type PeerConnection } from '../helpers/fake-daemon.js';
+import { BRIDGE_SO, installPamService, PAM_TEXT, pamtester } from '../helpers/pam.js';
+import { tempDir } from '../helpers/temp.js';
+
+async function bridgeService(t: Parameters<typeof installPamService>[0], socketPath: string, args = 'timeout=1'): Promise<string> {
+  return installPamService(t, [`auth required ${BRIDGE_SO} socket=${socketPath} ${args}`, `account sufficient ${BRIDGE_SO}`, 'account required pam_deny.so'].join('\n'));
+}
+
+/** Reads the bridge's request line, then does `then`. */
+const afterRequest = (then: (peer: PeerConnection) => Promise<void> | void) => async (peer: PeerConnection) => {
+  await peer.line();
+  await then(peer);
+};
+
+test('exports all six pam_sm_* entry points and nothing else', async (t) => {
+  const symbols = (await run('nm', ['-D', '--defined-only', BRIDGE_SO])).stdout;
+  const exported = [...symbols.matchAll(/ T (\S+)/g)].map((m) => m[1]).sort();
+  t.deepEqual(exported, ['pam_sm_acct_mgmt', 'pam_sm_authenticate', 'pam_sm_chauthtok', 'pam_sm_close_session', 'pam_sm_open_session', 'pam_sm_setcred']);
+});
+
+test('compiles without a warning under -Wall -Wextra', async (t) => {
+  const result = await run('cc', ['-std=c11', '-Wall', '-Wextra', '-Wformat=2', '-Wshadow', '-Werror', '-fsyntax-only', 'server-pam/pam_oauth_ssh.c']);
+  t.is(result.code, 0, result.stderr);
+  t.is(result.stderr, '');
+});
+
+test('happy path: request fields, prompt, answer, info, SUCCESS; acct_mgmt then passes', async (t) => {
+  let request = '';
+  let answer = '';
+  const peer = await startFakeDaemon(t, async (p) => {
+    request = await p.line();
+    p.send('PROMPT_OFF Enter%20your%20OAuth%20token:%20\n');
+    answer = await p.line();
+    p.send('INFO welcome%0Aback\nRESULT SUCCESS\n');
+  });
+  const service = await bridgeService(t, peer.socketPath);
+  const result = await pamtester(service, 'root', ['authenticate', 'acct_mgmt'], 'tok%en with spaces\n');
+  t.is(result.code, 0, result.stderr);
+  t.regex(request, new RegExp(`^OAUTH-SSH/1 AUTH user=root service=${service} rhost= tty=$`));
+  t.is(answer, 'ANSWER tok%25en%20with%20spaces');
+  t.true(result.stderr.includes('Enter your OAuth token: '), 'the prompt, decoded');
+  t.true(result.stdout.includes('welcome\nback'), 'the info message, decoded');
+  t.regex(result.stdout, /account management done/);
+});
+
+test('acct_mgmt ignores logins the module did not authenticate', async (t) => {
+  // With PAM_IGNORE the account stack's result is pam_permit's; any other code would fail it.
+  const service = await installPamService(t, [`auth required pam_permit.so`, `account required ${BRIDGE_SO}`, 'account required pam_permit.so'].join('\n'));
+  const result = await pamtester(service, 'root', ['authenticate', 'acct_mgmt']);
+  t.is(result.code, 0, result.stderr);
+  t.regex(result.stdout, /account management done/);
+});
+
+for (const [code, text] of [['AUTH_ERR', PAM_TEXT.AUTH_ERR], ['USER_UNKNOWN', PAM_TEXT.USER_UNKNOWN], ['MAXTRIES', PAM_TEXT.MAXTRIES], ['SYSTEM_ERR', PAM_TEXT.SYSTEM_ERR], ['AUTHINFO_UNAVAIL', PAM_TEXT.AUTHINFO_UNAVAIL]] as const) {
+  test(`RESULT ${code} maps to its PAM code`, async (t) => {
+    const peer = await startFakeDaemon(t, afterRequest((p) => p.send(`RESULT ${code}\n`)));
+    const result = await pamtester(await bridgeService(t, peer.socketPath), 'root', ['authenticate']);
+    t.is(result.code, 1);
+    t.true(result.stderr.includes(text), result.stderr);
+  });
+}
+
+const unhappy: Array<[string, (peer: PeerConnection) => Promise<void> | void]> = [
+  ['silent daemon', () => {}],
+  ['silent after a prompt was answered', afterRequest(async (p) => {
+    p.send('PROMPT_OFF token:\n');
+    await p.line();
+  })],
+  ['hangs up mid-line', afterRequest((p) => {
+    p.send('PROMPT_OFF Ent');
+    p.socket.end();
+  })],
+  ['hangs up before the result', afterRequest((p) => {
+    p.socket.end();
+  })],
+  ['oversized line', afterRequest((p) => p.send('INFO ' + 'A'.repeat(70_000)))],
+  ['garbage', afterRequest((p) => p.send('HELLO there\n'))],
+  ['binary noise', afterRequest((p) => p.send(Buffer.from([0xff, 0x00, 0x13, 0x0a]).toString('latin1')))],
+  ['unknown result code', afterRequest((p) => p.send('RESULT PERHAPS\n'))],
+  ['lower-case success', afterRequest((p) => p.send('RESULT success\n'))],
+  ['result without code', afterRequest((p) => p.send('RESULT\n'))],
+  ['malformed percent-encoding', afterRequest((p) => p.send('INFO bad%zz\nRESULT SUCCESS\n'))],
+  ['encoded NUL', afterRequest((p) => p.send('INFO a%00b\nRESULT SUCCESS\n'))],
+  ['more than 64 lines', afterRequest((p) => p.send('INFO x\n'.repeat(65) + 'RESULT SUCCESS\n'))],
+  ['SUCCESS glued to a broken line', afterRequest((p) => p.send('PROMPT_OFF\nRESULT SUCCESS\n'))],
+];
+
+for (const [name, script] of unhappy) {
+  test(`fails closed: ${name}`, async (t) => {
+    const peer = await startFakeDaemon(t, script);
+    const result = await pamtester(await bridgeService(t, peer.socketPath), 'root', ['authenticate'], 'answer\n');
+    t.is(result.code, 1);
+    t.true(result.stderr.includes(PAM_TEXT.AUTHINFO_UNAVAIL), result.stderr);
+    t.true(result.elapsedMs < 5000, `bounded: took ${result.elapsedMs} ms with timeout=1`);
+  });
+}
+
+test('fails closed: no daemon at the socket path', async (t) => {
+  const dir = await tempDir(t);
+  const result = await pamtester(await bridgeService(t, `${dir}/missing.sock`), 'root', ['authenticate']);
+  t.true(result.stderr.includes(PAM_TEXT.AUTHINFO_UNAVAIL));
+});
+
+test('fails closed: the peer does not run as the expected uid', async (t) => {
+  const peer = await startFakeDaemon(t, afterRequest((p) => p.send('RESULT SUCCESS\n')));
+  const result = await pamtester(await bridgeService(t, peer.socketPath, 'timeout=1 daemon_uid=4242'), 'root', ['authenticate']);
+  t.true(result.stderr.includes(PAM_TEXT.AUTHINFO_UNAVAIL));
+  t.deepEqual(peer.lines, [], 'not a byte was sent to the wrong peer');
+});
+
+test('fails closed: bad module arguments', async (t) => {
+  const peer = await startFakeDaemon(t, afterRequest((p) => p.send('RESULT SUCCESS\n')));
+  const result = await pamtester(await bridgeService(t, peer.socketPath, 'timeout=abc'), 'root', ['authenticate']);
+  t.true(result.stderr.includes(PAM_TEXT.AUTHINFO_UNAVAIL));
+});
+
+test('NOANSWER when the application gives no answer', async (t) => {
+  let reply = '';
+  const peer = await startFakeDaemon(t, afterRequest(async (p) => {
+    p.send('PROMPT_OFF token:\n');
+    reply = await p.line();
+    p.send('RESULT AUTH_ERR\n');
+  }));
+  const result = await pamtester(await bridgeService(t, peer.socketPath), 'root', ['authenticate'], '');
+  t.is(reply, 'NOANSWER');
+  t.true(result.stderr.includes(PAM_TEXT.AUTH_ERR));
+});
+
+test('KEEPALIVE holds the idle timeout off; the overall deadline still ends it', async (t) => {
+  const keepalive = (ms: number, then?: string) => afterRequest(async (p) => {
+    const end = Date.now() + ms;
+    while (Date.now() < end && !p.socket.destroyed) {
+      p.send('KEEPALIVE\n');
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    if (then) p.send(then);
+  });
+  const patient = await startFakeDaemon(t, keepalive(2500, 'RESULT SUCCESS\n'));
+  const ok = await pamtester(await bridgeService(t, patient.socketPath, 'timeout=1'), 'root', ['authenticate']);
+  t.is(ok.code, 0, ok.stderr);
+  t.true(ok.elapsedMs >= 2500);
+
+  const endless = await startFakeDaemon(t, keepalive(20_000));
+  const cut = await pamtester(await bridgeService(t, endless.socketPath, 'timeout=1 deadline=2'), 'root', ['authenticate']);
+  t.true(cut.stderr.includes(PAM_TEXT.AUTHINFO_UNAVAIL));
+  t.true(cut.elapsedMs < 4000, `deadline=2 ended it after ${cut.elapsedMs} ms`);
+});
