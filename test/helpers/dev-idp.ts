@@ -72,3 +72,20 @@ export async function startTestIdp(t: ExecutionContext, config: DevIdpConfig = p
     },
   };
 }
+
+export interface TokenOptions {
+  scope?: string;
+  mfa?: boolean;
+  authAge?: number;
+}
+
+/** An access token for `identity` through the device flow, approved through the control API. */
+export async function tokenFor(idp: TestIdp, identity: string, options: TokenOptions = {}): Promise<string> {
+  const form = (body: Record<string, string>) => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body) });
+  const scope = options.scope ?? `https://auth.globus.org/scopes/${SSH_FQDN}/ssh`;
+  const device = (await (await fetch(`${idp.url}/v2/oauth2/device_authorization`, form({ client_id: IDS.cli, scope }))).json()) as { device_code: string; user_code: string };
+  await idp.control('POST', `devices/${device.user_code}/approve`, { identity, mfa: options.mfa ?? false, auth_age: options.authAge ?? 0 });
+  const tokens = (await (await fetch(`${idp.url}/v2/oauth2/token`, form({ client_id: IDS.cli, grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: device.device_code }))).json()) as { access_token?: string; error?: string };
+  if (!tokens.access_token) throw new Error(`no token: ${tokens.error}`);
+  return tokens.access_token;
+}

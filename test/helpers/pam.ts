@@ -24,6 +24,10 @@ export async function installPamService(t: ExecutionContext, stack: string, name
 
 export interface PamtesterResult extends RunResult {
   elapsedMs: number;
+  /** stderr then stdout: PAM error messages go to stderr, info messages to stdout. */
+  output: string;
+  /** `output` without pamtester's own lines: what the module told the user. */
+  messages: string;
 }
 
 /** Runs pamtester; `input` is what the "user" types at the prompts (stdin). */
@@ -31,7 +35,9 @@ export async function pamtester(service: string, user: string, operations: strin
   if (!existsSync(join('/etc/pam.d', service))) throw new Error(`no PAM service ${service}: pamtester would silently use /etc/pam.d/other`);
   const started = Date.now();
   const result = await run('pamtester', ['-v', service, user, ...operations], { input, timeoutMs: 60_000 });
-  return { ...result, elapsedMs: Date.now() - started };
+  const output = result.stderr + result.stdout;
+  const messages = output.split('\n').filter((l) => !l.startsWith('pamtester: ')).join('\n');
+  return { ...result, elapsedMs: Date.now() - started, output, messages };
 }
 
 /** pam_strerror() texts as pamtester prints them. */
