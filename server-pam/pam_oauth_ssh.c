@@ -35,6 +35,13 @@
 #define MAX_LINE 65536
 #define MAX_DAEMON_LINES 64
 #define HANDLED_KEY "pam_oauth_ssh_authenticated"
+/*
+ * sshd runs pam_authenticate in a separate process and only carries the PAM
+ * environment back to the process that calls pam_setcred, so the "this
+ * module authenticated the user" mark travels there too. It also ends up in
+ * the session's environment, where it tells no secret.
+ */
+#define HANDLED_ENV "OAUTH_SSH_AUTHENTICATED"
 
 struct options {
   const char *socket_path;
@@ -339,17 +346,23 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
   struct options o;
   const char *user = NULL;
   pam_set_data(pamh, HANDLED_KEY, NULL, NULL);
+  pam_putenv(pamh, HANDLED_ENV); /* no '=': removes a stale mark */
   if (parse_options(pamh, argc, argv, &o) != 0) return PAM_AUTHINFO_UNAVAIL;
   if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user || !*user) return PAM_USER_UNKNOWN;
   int rc = authenticate(pamh, &o, user);
   if (o.debug) pam_syslog(pamh, LOG_DEBUG, "user %s: %s", user, pam_strerror(pamh, rc));
-  if (rc == PAM_SUCCESS) pam_set_data(pamh, HANDLED_KEY, (void *)1, NULL);
+  if (rc == PAM_SUCCESS) {
+    pam_set_data(pamh, HANDLED_KEY, (void *)1, NULL);
+    pam_putenv(pamh, HANDLED_ENV "=1");
+  }
   return rc;
 }
 
 static int handled(pam_handle_t *pamh) {
   const void *v = NULL;
-  return pam_get_data(pamh, HANDLED_KEY, &v) == PAM_SUCCESS && v != NULL;
+  if (pam_get_data(pamh, HANDLED_KEY, &v) == PAM_SUCCESS && v != NULL) return 1;
+  const char *env = pam_getenv(pamh, HANDLED_ENV);
+  return env != NULL && strcmp(env, "1") == 0;
 }
 
 PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv) {
