@@ -100,7 +100,8 @@ function readText(path: string, what: string): string {
   }
 }
 
-export function parseServerConfig(text: string, file: string): ServerConfig {
+/** `checkMode` is the file-mode check for secrets; tests of pure parsing replace it. */
+export function parseServerConfig(text: string, file: string, checkMode: (path: string, what: string) => void = checkSecretFileMode): ServerConfig {
   const entries = tokenize(text, file);
   const one = (key: string): { value: string; line: number } | undefined => {
     const e = entries.get(key);
@@ -130,11 +131,11 @@ export function parseServerConfig(text: string, file: string): ServerConfig {
   if (entries.has('client_secret') && entries.has('client_secret_file')) fail('client_secret_file', 'set client_secret or client_secret_file, not both');
   let clientSecret: string;
   if (entries.has('client_secret')) {
-    checkSecretFileMode(file, 'this config file holds client_secret and');
+    checkMode(file, 'this config file holds client_secret and');
     clientSecret = one('client_secret')!.value;
   } else if (entries.has('client_secret_file')) {
     const path = one('client_secret_file')!.value;
-    checkSecretFileMode(path, 'client_secret_file');
+    checkMode(path, 'client_secret_file');
     clientSecret = readText(path, 'client_secret_file').trim();
     if (!clientSecret) fail('client_secret_file', `${path} is empty`);
   } else {

@@ -1,6 +1,6 @@
 /**
  * `explain`: the whole decision for one token and user, step by step, for an
- * administrator debugging a denial. The token comes from a file (never argv).
+ * administrator debugging a denial. The token comes from a file or stdin, never argv.
  */
 import { readFileSync, statSync } from 'node:fs';
 import type { Argv } from 'yargs';
@@ -19,15 +19,17 @@ export const explainCommand = {
     y
       .option('config', { type: 'string', describe: 'config file' })
       .option('user', { type: 'string', demandOption: true, describe: 'the local account the login asks for' })
-      .option('token-file', { type: 'string', demandOption: true, describe: 'file holding the access token (use - for stdin)' })
+      .option('token-file', { type: 'string', describe: 'file holding the access token (default: read it from stdin)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the decision as JSON' }),
-  handler: async (argv: { config?: string; user: string; tokenFile: string; json: boolean }) => {
+  handler: async (argv: { config?: string; user: string; tokenFile?: string; json: boolean }) => {
     const config = loadServerConfig(argv.config);
-    if (argv.tokenFile !== '-' && (statSync(argv.tokenFile).mode & 0o077) !== 0) {
+    const fromStdin = argv.tokenFile === undefined || argv.tokenFile === '-';
+    if (fromStdin && process.stdin.isTTY) throw new UsageError('pipe the token on stdin or pass --token-file FILE (a token on the command line would show in ps)');
+    if (!fromStdin && (statSync(argv.tokenFile!).mode & 0o077) !== 0) {
       process.stderr.write(`warning: ${argv.tokenFile} is readable by others; tokens belong in 0600 files\n`);
     }
-    const token = readFileSync(argv.tokenFile === '-' ? 0 : argv.tokenFile, 'utf8').trim();
-    if (!token) throw new UsageError(`${argv.tokenFile} holds no token`);
+    const token = readFileSync(fromStdin ? 0 : argv.tokenFile!, 'utf8').trim();
+    if (!token) throw new UsageError(`${fromStdin ? 'stdin' : argv.tokenFile} holds no token`);
     const globus = new GlobusAuth({ authUrl: config.authUrl, clientId: config.clientId, clientSecret: config.clientSecret, httpTimeout: config.httpTimeout, introspectionCacheTtl: 0 });
     try {
       const decision = await decideLogin(decisionContext(config, globus), token, argv.user);

@@ -1,0 +1,87 @@
+import test from 'ava';
+import { chmod, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConfigError } from '../../shared/errors.js';
+import { loadServerConfig, parseServerConfig } from '../../server-pam/config.js';
+import { parseMapFile } from '../../server-pam/map-file.js';
+import { tempDir } from '../helpers/temp.js';
+
+const ID = '864f1f73-da90-4bcd-9a1c-30d9feb10907';
+
+async function configFile(t: Parameters<typeof tempDir>[0], text: string, mode = 0o600): Promise<string> {
+  const dir = await tempDir(t);
+  const file = join(dir, 'oauth-ssh.conf');
+  await writeFile(file, text);
+  await chmod(file, mode);
+  return file;
+}
+
+test('the Globus/XSEDE grammar: comments anywhere, commas and spaces, merged multi-value keys', async (t) => {
+  const file = await configFile(t, `# server\nclient_id ${ID}   # the SSH service\nclient_secret s3cret\nidp_suffix Example.ORG\npermitted_idps example.org, ${ID.toUpperCase()}\npermitted_idps lab.example.net\nauthentication_timeout 0\nmfa TRUE\nenvironment preview\n`);
+  const config = loadServerConfig(file);
+  t.is(config.clientSecret, 's3cret');
+  t.is(config.idpSuffix, 'example.org');
+  t.deepEqual(config.permittedIdps, ['example.org', ID, 'lab.example.net']);
+  t.is(config.authenticationTimeout, null, '0 means no limit');
+  t.true(config.mfa);
+  t.is(config.authUrl, 'https://auth.preview.globus.org');
+  t.is(config.minUid, 1000);
+  t.is(config.queryAccount, 'oauth-ssh');
+  t.deepEqual(config.audit, { kind: 'syslog' });
+  t.is(config.socketPath, '/run/oauth-ssh/pam.sock');
+});
+
+test('map files merge and are keyed case-insensitively', async (t) => {
+  const dir = await tempDir(t);
+  const a = join(dir, 'a.map');
+  const b = join(dir, 'b.map');
+  await writeFile(a, '# people\n  Alice@Example.org alice, ops\n\nalice@example.org alice2\n');
+  await writeFile(b, `${ID} svc # service identity\n`);
+  const file = await configFile(t, `client_id ${ID}\nclient_secret x\nmap_file ${a}\nmap_file ${b}\n`);
+  const config = loadServerConfig(file);
+  t.deepEqual(config.accountMap.get('alice@example.org'), ['alice', 'ops', 'alice2']);
+  t.deepEqual(config.accountMap.get(ID), ['svc']);
+  t.throws(() => parseMapFile('alice@example.org\n', 'm'), { message: /m:1: "alice@example.org" maps to no account/ });
+  t.throws(() => parseMapFile('x@y.org ../etc\n', 'm'), { message: /not a valid account name/ });
+});
+
+const refusals: Array<[string, string, RegExp]> = [
+  ['unknown key', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\ncolour blue\n`, /:4: unknown key "colour"/],
+  ['repeated single key', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\nidp_suffix b.org\n`, /:4: "idp_suffix" is set twice \(first on line 3\)/],
+  ['missing client_id', 'client_secret x\nidp_suffix a.org\n', /client_id is required/],
+  ['missing secret', `client_id ${ID}\nidp_suffix a.org\n`, /client_secret \(or client_secret_file\) is required/],
+  ['no mapping', `client_id ${ID}\nclient_secret x\n`, /set idp_suffix or at least one map_file/],
+  ['bad timeout', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\nauthentication_timeout soon\n`, /:4: "authentication_timeout" must be a whole number/],
+  ['bad mfa', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\nmfa maybe\n`, /mfa must be true or false/],
+  ['scitokens', `auth_method globus_auth, scitokens\nclient_id ${ID}\nclient_secret x\nidp_suffix a.org\n`, /:1: auth_method scitokens is not supported/],
+  ['plain http off loopback', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\nauth_url http://auth.example.org\n`, /must use https/],
+  ['unknown environment', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\nenvironment moon\n`, /unknown environment "moon"/],
+  ['query account allowed to log in', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\nallow_accounts oauth-ssh\n`, /can never log in/],
+  ['bad audit target', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\naudit_log somewhere\n`, /audit_log must be syslog, stderr or file:/],
+  ['key without value', `client_id\n`, /:1: "client_id" needs a value/],
+];
+for (const [name, text, message] of refusals) {
+  test(`refused, naming the line: ${name}`, (t) => {
+    const err = t.throws(() => parseServerConfig(text, '/etc/oauth_ssh/oauth-ssh.conf', () => {}), { instanceOf: ConfigError });
+    t.regex(err!.message, message);
+  });
+}
+
+test('a secret readable by group or others, or a writable map file, refuses to start', async (t) => {
+  const readable = await configFile(t, `client_id ${ID}\nclient_secret x\nidp_suffix a.org\n`, 0o640);
+  t.throws(() => loadServerConfig(readable), { message: /readable or writable by group\/others \(mode 640\); run: chmod 600/ });
+
+  const dir = await tempDir(t);
+  const secret = join(dir, 'secret');
+  await writeFile(secret, 'from-file\n', { mode: 0o644 });
+  const viaFile = await configFile(t, `client_id ${ID}\nclient_secret_file ${secret}\nidp_suffix a.org\n`, 0o644);
+  t.throws(() => loadServerConfig(viaFile), { message: /client_secret_file is readable/ });
+  await chmod(secret, 0o600);
+  t.is(loadServerConfig(viaFile).clientSecret, 'from-file', 'a config without a secret in it may be world-readable');
+
+  const map = join(dir, 'open.map');
+  await writeFile(map, 'a@b.org x\n');
+  await chmod(map, 0o666);
+  const withMap = await configFile(t, `client_id ${ID}\nclient_secret x\nmap_file ${map}\n`);
+  t.throws(() => loadServerConfig(withMap), { message: /writable by group\/others; run: chmod go-w/ });
+});
