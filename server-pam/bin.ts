@@ -5,6 +5,7 @@ import { hideBin } from 'yargs/helpers';
 import { errorMessage, OAuthSshError } from '../shared/errors.js';
 import { checkCommand } from './cli/check.js';
 import { explainCommand } from './cli/explain.js';
+import { registerCommand } from './cli/register.js';
 import { serveCommand } from './cli/serve.js';
 
 try {
@@ -14,7 +15,8 @@ try {
     .command(serveCommand)
     .command(checkCommand)
     .command(explainCommand)
-    .demandCommand(1, 'name a command: serve, check, explain')
+    .command(registerCommand)
+    .demandCommand(1, 'name a command: serve, check, explain, register')
     .strict()
     .fail((msg, err) => {
       throw err ?? new OAuthSshError('USAGE', msg);

@@ -13,7 +13,8 @@ export type ErrorCode =
   | 'INVALID_TOKEN'
   | 'SESSION_VIOLATION'
   | 'INVALID_ACCOUNT'
-  | 'UNKNOWN_COMMAND';
+  | 'UNKNOWN_COMMAND'
+  | 'REGISTRATION_FAILED';
 
 export class OAuthSshError extends Error {
   readonly code: ErrorCode;

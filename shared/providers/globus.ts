@@ -5,11 +5,17 @@
  * introspection by token hash, never past the token's `exp` nor the
  * configured TTL; identities and the client record for five minutes.
  */
-import { InvalidTokenError, ProviderUnavailableError } from '../errors.js';
+import { InvalidTokenError, OAuthSshError, ProviderUnavailableError } from '../errors.js';
 import { secretHash, secretHashPrefix } from '../secret-hash.js';
 import { TtlCache } from '../ttl-cache.js';
 import { basicAuth, HttpJsonClient } from './http-client.js';
 import type { IdentityProviderInfo, LinkedIdentity, SessionAuthentication, TokenVerifier, VerifiedToken } from './provider.js';
+
+export class InvalidRegistrationError extends OAuthSshError {
+  constructor(message: string) {
+    super('REGISTRATION_FAILED', message);
+  }
+}
 
 export const GLOBUS_SCOPE_PREFIX = 'https://auth.globus.org/scopes/';
 const LOOKUP_TTL_MS = 5 * 60_000;
@@ -101,6 +107,20 @@ export class GlobusAuth implements TokenVerifier {
   /** The scopes that admit a token to this host. */
   async acceptedScopes(): Promise<string[]> {
     return [this.options.clientId, ...(await this.clientFqdns())].map((s) => `${GLOBUS_SCOPE_PREFIX}${s}/ssh`);
+  }
+
+  /** Associates `fqdn` with this client (the admin has proven DNS ownership). */
+  async registerFqdn(fqdn: string): Promise<string[]> {
+    const res = await this.http.request('POST', `/v2/api/clients/${encodeURIComponent(this.options.clientId)}/fqdns`, { headers: { authorization: this.auth }, json: { fqdn } });
+    if (res.status === 401 || res.status === 403) this.credentialsRejected(res.status, 'the FQDN registration');
+    const body = isObject(res.body) ? res.body : {};
+    if (res.status !== 200 && res.status !== 201) {
+      const detail = typeof body.error_description === 'string' ? body.error_description : `HTTP ${res.status}`;
+      throw new InvalidRegistrationError(`Globus Auth refused to register ${fqdn}: ${detail}`);
+    }
+    this.clientCache.delete('self');
+    const client = isObject(body.client) ? body.client : {};
+    return Array.isArray(client.fqdns) ? client.fqdns.filter((f): f is string => typeof f === 'string') : [fqdn];
   }
 
   async identities(ids: string[]): Promise<{ identities: GlobusIdentity[]; idps: IdentityProviderInfo[] }> {
