@@ -3,7 +3,7 @@
  * directory (two IdPs, users with linked identities, an SSH service client
  * and the CLI's public client) and typed wrappers for its control API.
  */
-import type { ExecutionContext } from 'ava';
+import type { Teardown } from './teardown.js';
 import { parseDevIdpConfig, type DevIdpConfig } from '../../shared/dev-idp/config.js';
 import { startDevIdp, type RunningDevIdp } from '../../shared/dev-idp/server.js';
 
@@ -55,7 +55,7 @@ export interface TestIdp extends RunningDevIdp {
   control(method: string, path: string, body?: unknown): Promise<unknown>;
 }
 
-export async function startTestIdp(t: ExecutionContext, config: DevIdpConfig = parseDevIdpConfig(testIdpDocument())): Promise<TestIdp> {
+export async function startTestIdp(t: Teardown, config: DevIdpConfig = parseDevIdpConfig(testIdpDocument())): Promise<TestIdp> {
   const idp = await startDevIdp({ config });
   t.teardown(() => idp.close());
   return {

@@ -5,7 +5,7 @@
  */
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import type { ExecutionContext } from 'ava';
+import type { Teardown } from './teardown.js';
 import { tempDir } from './temp.js';
 
 export interface PeerConnection {
@@ -15,7 +15,7 @@ export interface PeerConnection {
   send(text: string): void;
 }
 
-export async function startFakeDaemon(t: ExecutionContext, script: (peer: PeerConnection) => Promise<void> | void): Promise<{ socketPath: string; lines: string[] }> {
+export async function startFakeDaemon(t: Teardown, script: (peer: PeerConnection) => Promise<void> | void): Promise<{ socketPath: string; lines: string[] }> {
   const dir = await tempDir(t, 'oauth-ssh-test-peer-');
   const socketPath = join(dir, 'pam.sock');
   const received: string[] = [];

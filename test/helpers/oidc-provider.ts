@@ -7,7 +7,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ExecutionContext } from 'ava';
+import type { Teardown } from './teardown.js';
 import Provider, { type ClientMetadata, type Configuration } from 'oidc-provider';
 
 export interface OidcAccount {
@@ -37,7 +37,7 @@ export interface RunningOidcProvider {
   denyDevice(userCode: string): Promise<void>;
 }
 
-export async function startOidcProvider(t: ExecutionContext, options: OidcProviderOptions): Promise<RunningOidcProvider> {
+export async function startOidcProvider(t: Teardown, options: OidcProviderOptions): Promise<RunningOidcProvider> {
   const accounts = new Map(options.accounts.map((a) => [a.id, a]));
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -8,13 +8,13 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { ExecutionContext } from 'ava';
+import type { Teardown } from './teardown.js';
 import { run, type RunResult } from './processes.js';
 
 export const PAM_SERVICE_PREFIX = 'oauth-ssh-test-';
 export const BRIDGE_SO = resolve('server-pam/pam_oauth_ssh.so');
 
-export async function installPamService(t: ExecutionContext, stack: string, name = `${PAM_SERVICE_PREFIX}${randomBytes(4).toString('hex')}`): Promise<string> {
+export async function installPamService(t: Teardown, stack: string, name = `${PAM_SERVICE_PREFIX}${randomBytes(4).toString('hex')}`): Promise<string> {
   if (!name.startsWith(PAM_SERVICE_PREFIX)) throw new Error(`test PAM services must start with ${PAM_SERVICE_PREFIX}`);
   const file = join('/etc/pam.d', name);
   t.teardown(() => rm(file, { force: true }));

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { ExecutionContext } from 'ava';
+import type { Teardown } from './teardown.js';
 import type { ChildProcess } from 'node:child_process';
 import { run, stopProcess, waitForOutput } from './processes.js';
 import { tempDir } from './temp.js';
@@ -17,7 +17,7 @@ export interface SecretService {
   home: string;
 }
 
-export async function startSecretService(t: ExecutionContext): Promise<SecretService> {
+export async function startSecretService(t: Teardown): Promise<SecretService> {
   const home = await tempDir(t, 'oauth-ssh-keyring-');
   const baseEnv: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,

@@ -5,7 +5,7 @@
  */
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ExecutionContext } from 'ava';
+import type { Teardown } from './teardown.js';
 import type { AuditEvent } from '../../server-pam/audit.js';
 import { loadServerConfig, type ServerConfig } from '../../server-pam/config.js';
 import { startDaemon } from '../../server-pam/daemon.js';
@@ -32,7 +32,7 @@ export interface TestServerOptions {
   moduleArgs?: string;
 }
 
-export async function writeServerConfig(t: ExecutionContext, options: TestServerOptions): Promise<{ file: string; dir: string; socketPath: string }> {
+export async function writeServerConfig(t: Teardown, options: TestServerOptions): Promise<{ file: string; dir: string; socketPath: string }> {
   const dir = await tempDir(t, 'oauth-ssh-test-server-');
   const socketPath = join(dir, 'run', 'pam.sock');
   const lines = [
@@ -55,7 +55,7 @@ export async function writeServerConfig(t: ExecutionContext, options: TestServer
   return { file, dir, socketPath };
 }
 
-export async function startTestServer(t: ExecutionContext, options: TestServerOptions): Promise<TestServer> {
+export async function startTestServer(t: Teardown, options: TestServerOptions): Promise<TestServer> {
   const { file, dir, socketPath } = await writeServerConfig(t, options);
   const config = loadServerConfig(file);
   const audit: AuditEvent[] = [];

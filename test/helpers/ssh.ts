@@ -7,7 +7,7 @@
  */
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ExecutionContext } from 'ava';
+import type { Teardown } from './teardown.js';
 import { run, type RunResult } from './processes.js';
 import type { Sshd } from './sshd.js';
 import { tempDir } from './temp.js';
@@ -25,7 +25,7 @@ export interface SshOptions {
   timeoutMs?: number;
 }
 
-export async function runSsh(t: ExecutionContext, sshd: Sshd, options: SshOptions): Promise<SshRun> {
+export async function runSsh(t: Teardown, sshd: Sshd, options: SshOptions): Promise<SshRun> {
   const dir = await tempDir(t, 'oauth-ssh-client-');
   const answers = join(dir, 'answers');
   const prompts = join(dir, 'prompts');

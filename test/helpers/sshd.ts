@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ExecutionContext } from 'ava';
+import type { Teardown } from './teardown.js';
 import { installPamService, PAM_SERVICE_PREFIX } from './pam.js';
 import { freePort, runOk, stopProcess, waitForOutput } from './processes.js';
 import { tempDir } from './temp.js';
@@ -32,7 +32,7 @@ export interface Sshd {
   log(): string;
 }
 
-export async function startSshd(t: ExecutionContext, options: SshdOptions): Promise<Sshd> {
+export async function startSshd(t: Teardown, options: SshdOptions): Promise<Sshd> {
   if (!existsSync(SSHD_BINARY)) throw new Error(`${SSHD_BINARY} missing: run scripts/setup`);
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 }); // privilege separation directory
   const dir = await tempDir(t, 'oauth-ssh-sshd-');

@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ExecutionContext } from 'ava';
+import type { Teardown } from './teardown.js';
 
 /** A private (0700) temporary directory removed at teardown, also when the test fails. */
-export async function tempDir(t: ExecutionContext, label = 'oauth-ssh-test-'): Promise<string> {
+export async function tempDir(t: Teardown, label = 'oauth-ssh-test-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), label));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   return dir;

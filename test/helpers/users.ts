@@ -4,7 +4,7 @@
  * (with its home) at teardown.
  */
 import { randomBytes } from 'node:crypto';
-import type { ExecutionContext } from 'ava';
+import type { Teardown } from './teardown.js';
 import { run, runOk } from './processes.js';
 
 export const TEST_USER_PREFIX = 'oast';
@@ -15,8 +15,8 @@ export interface TestUser {
   home: string;
 }
 
-export async function createTestUser(t: ExecutionContext, options: { system?: boolean } = {}): Promise<TestUser> {
-  const name = `${TEST_USER_PREFIX}${randomBytes(4).toString('hex')}`;
+export async function createTestUser(t: Teardown, options: { system?: boolean; name?: string } = {}): Promise<TestUser> {
+  const name = options.name ?? `${TEST_USER_PREFIX}${randomBytes(4).toString('hex')}`;
   await runOk('useradd', [...(options.system ? ['--system'] : []), '--create-home', '--shell', '/bin/sh', name]);
   t.teardown(async () => {
     await run('pkill', ['-KILL', '-u', name]);
