@@ -4,6 +4,7 @@
  * the module's timeout, never in success.
  */
 import test from 'ava';
+import { writeFile } from 'node:fs/promises';
 import { run } from '../helpers/processes.js';
 import { startFakeDaemon, type PeerConnection } from '../helpers/fake-daemon.js';
 import { BRIDGE_SO, installPamService, PAM_TEXT, pamtester } from '../helpers/pam.js';
@@ -151,4 +152,20 @@ test('KEEPALIVE holds the idle timeout off; the overall deadline still ends it',
   const cut = await pamtester(await bridgeService(t, endless.socketPath, 'timeout=1 deadline=2'), 'root', ['authenticate']);
   t.true(cut.stderr.includes(PAM_TEXT.AUTHINFO_UNAVAIL));
   t.true(cut.elapsedMs < 4000, `deadline=2 ended it after ${cut.elapsedMs} ms`);
+});
+
+test('mutation check: a bridge whose default result is success is caught by the silent-peer case', async (t) => {
+  // Put a known bypass back into a copy of the bridge: if the unhappy-peer
+  // tests could not tell, they would not be worth having.
+  const dir = await tempDir(t);
+  const source = (await run('cat', ['server-pam/pam_oauth_ssh.c'])).stdout;
+  const mutated = source.replace('int result = PAM_AUTHINFO_UNAVAIL;', 'int result = PAM_SUCCESS;');
+  t.not(mutated, source, 'the mutation applies');
+  await writeFile(`${dir}/mutant.c`, mutated);
+  const built = await run('cc', ['-std=c11', '-fPIC', '-shared', '-o', `${dir}/mutant.so`, `${dir}/mutant.c`, '-lpam']);
+  t.is(built.code, 0, built.stderr);
+  const peer = await startFakeDaemon(t, () => {});
+  const service = await installPamService(t, `auth required ${dir}/mutant.so socket=${peer.socketPath} timeout=1`);
+  const result = await pamtester(service, 'root', ['authenticate']);
+  t.is(result.code, 0, 'the mutant lets a silent daemon authenticate, which "fails closed: silent daemon" rejects');
 });
