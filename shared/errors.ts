@@ -14,7 +14,11 @@ export type ErrorCode =
   | 'SESSION_VIOLATION'
   | 'INVALID_ACCOUNT'
   | 'UNKNOWN_COMMAND'
-  | 'REGISTRATION_FAILED';
+  | 'REGISTRATION_FAILED'
+  | 'LOGIN_FAILED'
+  | 'HOST_NOT_REGISTERED'
+  | 'NOT_LOGGED_IN'
+  | 'TOKEN_STORE';
 
 export class OAuthSshError extends Error {
   readonly code: ErrorCode;

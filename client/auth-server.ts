@@ -1,0 +1,137 @@
+/**
+ * The client's conversations with the authorization server (Globus Auth or
+ * the dev IdP): which client serves an FQDN, the device flow, code exchange,
+ * refresh and revocation. Globus returns one token per resource server; the
+ * one we keep is the one whose scope names the SSH host.
+ */
+import { OAuthSshError, ProviderUnavailableError } from '../shared/errors.js';
+import { HttpJsonClient } from '../shared/providers/http-client.js';
+import { GLOBUS_SCOPE_PREFIX } from '../shared/providers/globus.js';
+
+export class LoginError extends OAuthSshError {
+  constructor(message: string) {
+    super('LOGIN_FAILED', message);
+  }
+}
+
+export class HostNotRegisteredError extends OAuthSshError {
+  constructor(fqdn: string, authUrl: string) {
+    super(
+      'HOST_NOT_REGISTERED',
+      `${fqdn} is not registered as an oauth-ssh host at ${authUrl}. If the host has another registered name, connect with that name or set "fqdn" for it in the client config; its administrator registers it with \`oauth-ssh-server register ${fqdn}\`.`,
+    );
+  }
+}
+
+export interface TokenSet {
+  accessToken: string;
+  refreshToken: string | null;
+  expiresAt: number;
+  scope: string;
+  idToken: string | null;
+}
+
+export interface DeviceAuthorization {
+  device_code: string;
+  user_code: string;
+  verification_uri: string;
+  verification_uri_complete?: string;
+  expires_in: number;
+  interval?: number;
+}
+
+export const sshScope = (fqdn: string) => `${GLOBUS_SCOPE_PREFIX}${fqdn}/ssh`;
+export const LOGIN_SCOPES = 'openid profile email';
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export class AuthServer {
+  private readonly http: HttpJsonClient;
+
+  constructor(
+    readonly authUrl: string,
+    readonly clientId: string,
+    timeoutSeconds = 15,
+  ) {
+    this.http = new HttpJsonClient({ baseUrl: authUrl, timeoutSeconds });
+  }
+
+  close(): Promise<void> {
+    return this.http.close();
+  }
+
+  async clientForFqdn(fqdn: string): Promise<{ id: string; name: string }> {
+    const res = await this.http.request('GET', `/v2/api/clients?fqdn=${encodeURIComponent(fqdn)}`);
+    const clients = isObject(res.body) && Array.isArray(res.body.clients) ? res.body.clients.filter(isObject) : null;
+    if (res.status !== 200 || !clients) throw new ProviderUnavailableError(`${this.authUrl} could not look up ${fqdn} (HTTP ${res.status})`);
+    const first = clients[0];
+    if (!first || typeof first.id !== 'string') throw new HostNotRegisteredError(fqdn, this.authUrl);
+    return { id: first.id, name: typeof first.name === 'string' ? first.name : first.id };
+  }
+
+  private async tokenRequest(form: Record<string, string>, scope: string): Promise<TokenSet> {
+    const res = await this.http.request('POST', '/v2/oauth2/token', { form: { client_id: this.clientId, ...form } });
+    if (res.status !== 200 || !isObject(res.body)) {
+      const body = isObject(res.body) ? res.body : {};
+      throw new TokenEndpointError(String(body.error ?? `HTTP ${res.status}`), String(body.error_description ?? ''));
+    }
+    return pickToken(res.body, scope);
+  }
+
+  exchangeCode(code: string, redirectUri: string, codeVerifier: string, scope: string): Promise<TokenSet> {
+    return this.tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: codeVerifier }, scope);
+  }
+
+  refresh(refreshToken: string, scope: string): Promise<TokenSet> {
+    return this.tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken }, scope);
+  }
+
+  pollDevice(deviceCode: string, scope: string): Promise<TokenSet> {
+    return this.tokenRequest({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: deviceCode }, scope);
+  }
+
+  async deviceAuthorization(scope: string): Promise<DeviceAuthorization> {
+    const res = await this.http.request('POST', '/v2/oauth2/device_authorization', { form: { client_id: this.clientId, scope, access_type: 'offline' } });
+    const body = isObject(res.body) ? res.body : {};
+    if (res.status !== 200 || typeof body.device_code !== 'string' || typeof body.user_code !== 'string' || typeof body.verification_uri !== 'string') {
+      throw new LoginError(`${this.authUrl} does not offer the device flow (${String(body.error ?? `HTTP ${res.status}`)}); log in without --device`);
+    }
+    return body as unknown as DeviceAuthorization;
+  }
+
+  /** RFC 7009; unknown tokens are fine. */
+  async revoke(token: string): Promise<void> {
+    const res = await this.http.request('POST', '/v2/oauth2/token/revoke', { form: { client_id: this.clientId, token } });
+    if (res.status !== 200) {
+      const body = isObject(res.body) ? res.body : {};
+      throw new LoginError(`${this.authUrl} refused the revocation: ${String(body.error_description ?? body.error ?? `HTTP ${res.status}`)}`);
+    }
+  }
+}
+
+export class TokenEndpointError extends OAuthSshError {
+  constructor(
+    readonly error: string,
+    description: string,
+  ) {
+    super('LOGIN_FAILED', `the authorization server answered ${error}${description ? `: ${description}` : ''}`);
+  }
+}
+
+/** From a Globus token response (top level + other_tokens), the token whose scope includes `scope`. */
+export function pickToken(body: Json, scope: string): TokenSet {
+  const candidates = [body, ...(Array.isArray(body.other_tokens) ? body.other_tokens.filter(isObject) : [])];
+  const match = candidates.find((c) => typeof c.scope === 'string' && c.scope.split(/\s+/).includes(scope));
+  if (!match || typeof match.access_token !== 'string') {
+    throw new LoginError(`the authorization server returned no token with the scope ${scope}; was the consent for this host refused?`);
+  }
+  const expiresIn = typeof match.expires_in === 'number' ? match.expires_in : 3600;
+  return {
+    accessToken: match.access_token,
+    refreshToken: typeof match.refresh_token === 'string' ? match.refresh_token : null,
+    expiresAt: Math.floor(Date.now() / 1000) + expiresIn,
+    scope: String(match.scope),
+    idToken: typeof body.id_token === 'string' ? body.id_token : null,
+  };
+}

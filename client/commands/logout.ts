@@ -1,0 +1,43 @@
+import type { Argv } from 'yargs';
+import { errorMessage, UsageError } from '../../shared/errors.js';
+import { AuthServer } from '../auth-server.js';
+import { loadClientConfig } from '../config.js';
+import { hostContext } from '../host-context.js';
+import { TokenStore, type HostRecord } from '../store/token-store.js';
+import { say } from '../tty.js';
+
+/** Revokes at the authorization server (refresh token first: it takes its access tokens along), then forgets locally. */
+async function logoutRecord(store: TokenStore, record: HostRecord): Promise<void> {
+  const secrets = await store.secrets(record);
+  const server = new AuthServer(record.authUrl, record.clientId);
+  try {
+    for (const token of [secrets?.refreshToken, secrets?.accessToken]) if (token) await server.revoke(token);
+  } catch (err) {
+    say(`oauth-ssh: could not revoke the token for ${record.fqdn} (${errorMessage(err)}); removing it locally anyway`);
+  } finally {
+    await server.close();
+  }
+  await store.remove(record);
+  say(`Logged out of ${record.fqdn}.`);
+}
+
+export const logoutCommand = {
+  command: 'logout [host]',
+  describe: 'revoke the token for HOST (or --all) at the authorization server and forget it',
+  builder: (y: Argv) => y.positional('host', { type: 'string' }).option('all', { type: 'boolean', default: false, describe: 'every host' }),
+  handler: async (argv: { host?: string; all: boolean }) => {
+    if (argv.all === (argv.host !== undefined)) throw new UsageError('name a host or give --all');
+    if (argv.all) {
+      const store = await TokenStore.open(loadClientConfig().backend);
+      for (const record of store.list()) await logoutRecord(store, record);
+      return;
+    }
+    const ctx = await hostContext(argv.host!);
+    const record = ctx.store.record(ctx.key);
+    if (!record) {
+      say(`Not logged in for ${argv.host}.`);
+      return;
+    }
+    await logoutRecord(ctx.store, record);
+  },
+};

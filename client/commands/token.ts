@@ -1,0 +1,81 @@
+import type { Argv } from 'yargs';
+import { sanitizeForTerminal } from '../../shared/sanitize.js';
+import { loadClientConfig } from '../config.js';
+import { hostContext, hostTarget } from '../host-context.js';
+import { TokenStore, type HostRecord } from '../store/token-store.js';
+import { acquireToken } from '../tokens.js';
+import { hasTerminal, say } from '../tty.js';
+
+export function formatDuration(seconds: number): string {
+  const s = Math.abs(seconds);
+  const text = s < 90 ? `${Math.round(s)} s` : s < 90 * 60 ? `${Math.round(s / 60)} min` : s < 48 * 3600 ? `${Math.round(s / 3600)} h` : `${Math.round(s / 86400)} days`;
+  return seconds < 0 ? `${text} ago` : text;
+}
+
+function listRow(r: HostRecord, now: number) {
+  return {
+    host: r.fqdn,
+    identity: r.identity,
+    idp: r.idp,
+    expires_in: r.expiresAt - now,
+    auth_age: r.authTime === null ? null : now - r.authTime,
+    refresh: r.hasRefresh,
+    backend: r.backend,
+    auth_url: r.authUrl,
+  };
+}
+
+const listCommand = {
+  command: 'list',
+  describe: 'the hosts you have tokens for (reads no secrets)',
+  builder: (y: Argv) => y.option('json', { type: 'boolean', default: false }),
+  handler: async (argv: { json: boolean }) => {
+    const store = await TokenStore.open(loadClientConfig().backend);
+    const now = Math.floor(Date.now() / 1000);
+    const rows = store.list().map((r) => listRow(r, now));
+    if (argv.json) {
+      console.log(JSON.stringify(rows, null, 2));
+      return;
+    }
+    if (rows.length === 0) {
+      console.log('No tokens. Log in with `oauth-ssh login HOST`.');
+      return;
+    }
+    const table = rows.map((r) => [
+      r.host,
+      sanitizeForTerminal(r.identity ?? '-'),
+      sanitizeForTerminal(r.idp ?? '-'),
+      r.expires_in > 0 ? formatDuration(r.expires_in) : 'expired',
+      r.auth_age === null ? '-' : formatDuration(r.auth_age),
+      r.refresh ? 'yes' : 'no',
+      r.backend,
+    ]);
+    const header = ['HOST', 'IDENTITY', 'IDP', 'EXPIRES IN', 'AUTH AGE', 'REFRESH', 'STORE'];
+    const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
+    for (const row of [header, ...table]) console.log(row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  },
+};
+
+const showCommand = {
+  command: 'show <host>',
+  describe: 'print the access token for HOST (refreshed if needed), to paste into another SSH client',
+  builder: (y: Argv) => y.positional('host', { type: 'string', demandOption: true }),
+  handler: async (argv: { host: string }) => {
+    const ctx = await hostContext(argv.host);
+    const { target, server } = await hostTarget(ctx);
+    try {
+      const { token } = await acquireToken(ctx.store, server, target, { mode: 'browser', forceLogin: false, mayLogin: hasTerminal(), minValidity: ctx.config.refreshMargin });
+      if (process.stdout.isTTY) say('oauth-ssh: this is a secret: anyone who has it can log in as you until it expires. Paste it only at the host\'s token prompt.');
+      process.stdout.write(`${token}\n`);
+    } finally {
+      await server.close();
+    }
+  },
+};
+
+export const tokenCommand = {
+  command: 'token <command>',
+  describe: 'inspect cached tokens: list, show',
+  builder: (y: Argv) => y.command(listCommand).command(showCommand).demandCommand(1, 'token list | token show HOST'),
+  handler: () => {},
+};

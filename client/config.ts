@@ -1,0 +1,138 @@
+/**
+ * The client's configuration: $XDG_CONFIG_HOME/oauth-ssh/config.yaml (or
+ * $OAUTH_SSH_CONFIG). Which authorization server, which OAuth client id the
+ * CLI uses there, which token store, and per-host overrides (the FQDN a host
+ * is registered as, another authorization server). Documented in
+ * client/CONFIG.md.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError } from '../shared/errors.js';
+import { configDir } from './paths.js';
+
+export type Backend = 'auto' | 'keychain' | 'file';
+
+export interface HostRule {
+  /** Glob (`*`, `?`) on the host name as typed or as resolved by ssh -G. */
+  match: string;
+  fqdn?: string;
+  authUrl?: string;
+  clientId?: string;
+}
+
+export interface ClientConfig {
+  file: string | null;
+  authUrl: string;
+  clientId: string | null;
+  backend: Backend;
+  /** Seconds before expiry at which a token is refreshed. */
+  refreshMargin: number;
+  /** Seconds a host's get_security_policy answer is reused. */
+  policyCacheTtl: number;
+  hosts: HostRule[];
+}
+
+export const DEFAULT_AUTH_URL = 'https://auth.globus.org';
+
+export function configPath(): string {
+  return process.env.OAUTH_SSH_CONFIG || join(configDir(), 'config.yaml');
+}
+
+export function parseClientConfig(doc: unknown, file: string | null): ClientConfig {
+  const where = file ?? '<defaults>';
+  const fail = (msg: string): never => {
+    throw new ConfigError(where, msg);
+  };
+  const o = (doc ?? {}) as Record<string, unknown>;
+  if (typeof o !== 'object' || Array.isArray(o)) fail('expected a mapping of keys');
+  const known = ['auth_url', 'client_id', 'backend', 'refresh_margin', 'policy_cache_ttl', 'hosts'];
+  for (const k of Object.keys(o)) if (!known.includes(k)) fail(`unknown key "${k}" (known: ${known.join(', ')})`);
+  const str = (v: unknown, key: string): string | undefined => {
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'string' || v === '') fail(`${key} must be a non-empty string`);
+    return v as string;
+  };
+  const url = (v: unknown, key: string): string | undefined => {
+    const s = str(v, key);
+    if (s === undefined) return undefined;
+    let u: URL;
+    try {
+      u = new URL(s);
+    } catch {
+      return fail(`${key} is not a URL: "${s}"`);
+    }
+    const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(u.hostname);
+    if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback)) fail(`${key} must use https (http only on loopback), got "${s}"`);
+    return s.replace(/\/+$/, '');
+  };
+  const num = (v: unknown, key: string, fallback: number): number => {
+    if (v === undefined) return fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) fail(`${key} must be a whole number of seconds`);
+    return v as number;
+  };
+  const backend = (str(o.backend, 'backend') ?? 'auto') as Backend;
+  if (!['auto', 'keychain', 'file'].includes(backend)) fail(`backend must be auto, keychain or file, got "${backend}"`);
+  if (o.hosts !== undefined && !Array.isArray(o.hosts)) fail('hosts must be a list');
+  const hosts = ((o.hosts as unknown[]) ?? []).map((raw, i) => {
+    const h = (raw ?? {}) as Record<string, unknown>;
+    for (const k of Object.keys(h)) if (!['match', 'fqdn', 'auth_url', 'client_id'].includes(k)) fail(`hosts[${i}]: unknown key "${k}"`);
+    const rule: HostRule = { match: str(h.match, `hosts[${i}].match`) ?? fail(`hosts[${i}] needs "match"`) };
+    const fqdn = str(h.fqdn, `hosts[${i}].fqdn`);
+    const authUrl = url(h.auth_url, `hosts[${i}].auth_url`);
+    const clientId = str(h.client_id, `hosts[${i}].client_id`);
+    if (fqdn) rule.fqdn = fqdn.toLowerCase();
+    if (authUrl) rule.authUrl = authUrl;
+    if (clientId) rule.clientId = clientId;
+    return rule;
+  });
+  return {
+    file,
+    authUrl: url(o.auth_url, 'auth_url') ?? DEFAULT_AUTH_URL,
+    clientId: str(o.client_id, 'client_id') ?? null,
+    backend,
+    refreshMargin: num(o.refresh_margin, 'refresh_margin', 300),
+    policyCacheTtl: num(o.policy_cache_ttl, 'policy_cache_ttl', 300),
+    hosts,
+  };
+}
+
+export function loadClientConfig(): ClientConfig {
+  const file = configPath();
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return parseClientConfig({}, null);
+    throw new ConfigError(file, `cannot read: ${(err as NodeJS.ErrnoException).code}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(file, `not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  return parseClientConfig(doc, file);
+}
+
+function globMatch(pattern: string, value: string): boolean {
+  const re = new RegExp(`^${pattern.toLowerCase().replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return re.test(value.toLowerCase());
+}
+
+export interface HostSettings {
+  fqdn: string;
+  authUrl: string;
+  clientId: string;
+}
+
+/** The first matching host rule wins, per setting, over the top-level values. */
+export function settingsForHost(config: ClientConfig, names: string[]): HostSettings {
+  const rules = config.hosts.filter((r) => names.some((n) => globMatch(r.match, n)));
+  const pick = <K extends keyof HostRule>(k: K) => rules.find((r) => r[k] !== undefined)?.[k];
+  const clientId = pick('clientId') ?? config.clientId;
+  if (!clientId) {
+    throw new ConfigError(config.file ?? configPath(), `no client_id for ${names[0]}: set "client_id" (the oauth-ssh client's id at your authorization server) in ${configPath()}`);
+  }
+  return { fqdn: pick('fqdn') ?? names[names.length - 1]!, authUrl: pick('authUrl') ?? config.authUrl, clientId };
+}

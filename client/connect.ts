@@ -1,0 +1,57 @@
+/**
+ * `oauth-ssh [ssh options] [user@]host [command...]`: resolve the
+ * destination as ssh does, get a token for that host, run the real ssh and
+ * answer its token prompt.
+ */
+import { AuthServer } from './auth-server.js';
+import { loadClientConfig, settingsForHost } from './config.js';
+import { startAskpassServer } from './askpass.js';
+import { parseSshArgs } from './ssh-args.js';
+import { resolveDestination } from './ssh-resolve.js';
+import { runSsh } from './ssh-runner.js';
+import { hostKey, TokenStore } from './store/token-store.js';
+import { acquireToken, resolveTarget, type HostTarget } from './tokens.js';
+import { hasTerminal } from './tty.js';
+
+/** The host part of a destination as typed (`user@host`, `ssh://user@host:port`). */
+export function typedHost(destination: string): string {
+  const uri = /^ssh:\/\/(?:[^@/]*@)?(\[[^\]]+\]|[^:/]+)/.exec(destination);
+  if (uri) return uri[1]!.replace(/^\[|\]$/g, '');
+  return destination.slice(destination.lastIndexOf('@') + 1);
+}
+
+export async function connect(argv: string[]): Promise<number> {
+  const args = parseSshArgs(argv);
+  const resolved = await resolveDestination(args);
+  const config = loadClientConfig();
+  const names = [typedHost(args.destination), resolved.hostname];
+  const store = await TokenStore.open(config.backend);
+
+  // A fresh cached token needs no network: look the host's client up only when we must.
+  const settings = settingsForHost(config, names);
+  const key = hostKey(settings.authUrl, settings.fqdn);
+  const known = store.record(key);
+  let target: HostTarget;
+  let server;
+  if (known && known.clientId === settings.clientId) {
+    target = { key, fqdn: settings.fqdn, authUrl: settings.authUrl, clientId: settings.clientId, resourceServer: known.resourceServer, scope: known.scope };
+    server = new AuthServer(settings.authUrl, settings.clientId);
+  } else {
+    ({ target, server } = await resolveTarget(config, names));
+  }
+  try {
+    const { token } = await acquireToken(store, server, target, { mode: 'browser', forceLogin: false, mayLogin: hasTerminal(), minValidity: config.refreshMargin });
+    const askpass = await startAskpassServer(token, {
+      user: resolved.user,
+      hosts: [resolved.hostname, ...(resolved.hostKeyAlias ? [resolved.hostKeyAlias] : [])],
+      acceptUnprefixed: resolved.proxyJump === null,
+    });
+    try {
+      return await runSsh(argv, askpass.program);
+    } finally {
+      askpass.close();
+    }
+  } finally {
+    await server.close();
+  }
+}

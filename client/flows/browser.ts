@@ -1,0 +1,122 @@
+/**
+ * Authorization code + PKCE. With a browser: a one-shot HTTP listener on
+ * 127.0.0.1 (random port) receives the redirect, checks `state`, and shows
+ * "you can close this tab". Without one (--no-browser, remote shells): the
+ * authorization server's copy-paste page shows the code, which the user
+ * pastes at the terminal (Globus style).
+ */
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import open from 'open';
+import { sanitizeForTerminal } from '../../shared/sanitize.js';
+import { terminalQr } from '../../shared/qr.js';
+import { LoginError, LOGIN_SCOPES, type AuthServer, type TokenSet } from '../auth-server.js';
+import { askTerminal, say } from '../tty.js';
+import { pkce } from './pkce.js';
+
+const LOOPBACK_TIMEOUT_MS = 5 * 60_000;
+const COPY_PASTE_PATH = '/v2/web/auth-code';
+
+export interface AuthorizeOptions {
+  forceLogin: boolean;
+  /** Identity UUID (or username) the session must include. */
+  identity?: string;
+  /** Domain of the identity provider to use. */
+  idp?: string;
+}
+
+function authorizeUrl(server: AuthServer, redirectUri: string, scope: string, challenge: string, state: string, options: AuthorizeOptions): string {
+  const url = new URL(`${server.authUrl}/v2/oauth2/authorize`);
+  const params: Record<string, string> = {
+    client_id: server.clientId,
+    redirect_uri: redirectUri,
+    scope: `${LOGIN_SCOPES} ${scope}`,
+    response_type: 'code',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    state,
+    access_type: 'offline',
+    prefill_named_grant: 'oauth-ssh',
+  };
+  if (options.forceLogin) params.prompt = 'login';
+  if (options.identity) params.session_required_identities = options.identity;
+  if (options.idp) params.session_required_single_domain = options.idp;
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+  return url.toString();
+}
+
+const PAGE = (title: string, text: string) =>
+  `<!doctype html><meta charset="utf-8"><title>${title}</title><body style="font-family:system-ui;max-width:30rem;margin:4rem auto"><h1>${title}</h1><p>${text}</p></body>`;
+
+/** Opens `url` in the user's browser: $BROWSER if set (as gh does), else the platform's opener. */
+async function openBrowser(url: string): Promise<boolean> {
+  const browser = process.env.BROWSER;
+  if (browser) {
+    const child = spawn(browser, [url], { stdio: 'ignore', detached: true });
+    child.on('error', () => {});
+    child.unref();
+    return true;
+  }
+  try {
+    const child = await open(url, { wait: false });
+    return await new Promise((resolve) => {
+      child.once('error', () => resolve(false));
+      child.once('spawn', () => resolve(true));
+      setTimeout(() => resolve(child.pid !== undefined), 500);
+    });
+  } catch {
+    return false;
+  }
+}
+
+export async function browserFlow(server: AuthServer, scope: string, options: AuthorizeOptions, publish: (url: string) => void): Promise<TokenSet> {
+  const { verifier, challenge, state } = pkce();
+  let settle!: (result: { code: string } | { error: string }) => void;
+  const callback = new Promise<{ code: string } | { error: string }>((resolve) => (settle = resolve));
+  const listener = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname !== '/callback') {
+      res.writeHead(404).end();
+      return;
+    }
+    if (url.searchParams.get('state') !== state) {
+      res.writeHead(400, { 'content-type': 'text/html' }).end(PAGE('Login failed', 'This response does not belong to the login that is waiting (state mismatch). Start again from the terminal.'));
+      return; // keep waiting for the right one
+    }
+    const code = url.searchParams.get('code');
+    const error = url.searchParams.get('error');
+    res.writeHead(code ? 200 : 400, { 'content-type': 'text/html', connection: 'close' }).end(
+      code ? PAGE('Logged in', 'oauth-ssh has your login. You can close this tab.') : PAGE('Login failed', `The authorization server said: ${(error ?? 'no code').replace(/[<>&"]/g, '')}`),
+    );
+    settle(code ? { code } : { error: `${error ?? 'no code'}${url.searchParams.get('error_description') ? `: ${url.searchParams.get('error_description')}` : ''}` });
+  });
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  const redirectUri = `http://127.0.0.1:${(listener.address() as AddressInfo).port}/callback`;
+  const url = authorizeUrl(server, redirectUri, scope, challenge, state, options);
+  publish(url);
+  try {
+    if (!(await openBrowser(url))) say('Could not open a browser.');
+    say(`Log in in your browser; if it did not open, visit:\n${url}`);
+    const timer = new Promise<{ error: string }>((resolve) => setTimeout(() => resolve({ error: 'no answer from the browser within 5 minutes' }), LOOPBACK_TIMEOUT_MS).unref());
+    const result = await Promise.race([callback, timer]);
+    if ('error' in result) throw new LoginError(`login failed: ${sanitizeForTerminal(result.error)}`);
+    return await server.exchangeCode(result.code, redirectUri, verifier, scope);
+  } finally {
+    listener.closeAllConnections();
+    listener.close();
+  }
+}
+
+export async function copyPasteFlow(server: AuthServer, scope: string, options: AuthorizeOptions, publish: (url: string) => void): Promise<TokenSet> {
+  const { verifier, challenge, state } = pkce();
+  const redirectUri = `${server.authUrl}${COPY_PASTE_PATH}`;
+  const url = authorizeUrl(server, redirectUri, scope, challenge, state, options);
+  publish(url);
+  const qr = await terminalQr(url, { invert: true });
+  if (qr) say(qr);
+  say(`Open this URL in a browser on any device, log in, and paste the code it shows:\n${url}`);
+  const code = await askTerminal('Authorization code: ', false);
+  if (!code?.trim()) throw new LoginError('no authorization code was entered');
+  return server.exchangeCode(code.trim(), redirectUri, verifier, scope);
+}

@@ -1,0 +1,38 @@
+/**
+ * RFC 8628 device flow: show the URL, the code (always) and a QR code of
+ * the complete URI on stderr, then poll at the server's interval, slowing
+ * down by 5 s on slow_down, until approval, denial or expiry.
+ */
+import { sanitizeForTerminal } from '../../shared/sanitize.js';
+import { terminalQr } from '../../shared/qr.js';
+import { LOGIN_SCOPES, LoginError, TokenEndpointError, type AuthServer, type TokenSet } from '../auth-server.js';
+import { say } from '../tty.js';
+
+export async function deviceFlow(server: AuthServer, scope: string, publish: (url: string) => void): Promise<TokenSet> {
+  const device = await server.deviceAuthorization(`${LOGIN_SCOPES} ${scope}`);
+  const complete = device.verification_uri_complete ?? device.verification_uri;
+  const qr = await terminalQr(complete, { invert: true });
+  if (qr) say(qr);
+  say(`To log in, open ${sanitizeForTerminal(device.verification_uri)} and enter the code ${sanitizeForTerminal(device.user_code)}`);
+  if (device.verification_uri_complete) say(`(or open ${sanitizeForTerminal(complete, 400)})`);
+  publish(complete);
+  let interval = Math.max(1, device.interval ?? 5);
+  const deadline = Date.now() + device.expires_in * 1000;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, interval * 1000));
+    if (Date.now() > deadline) throw new LoginError('the device code expired before it was approved; run the command again');
+    try {
+      return await server.pollDevice(device.device_code, scope);
+    } catch (err) {
+      if (!(err instanceof TokenEndpointError)) throw err;
+      if (err.error === 'authorization_pending') continue;
+      if (err.error === 'slow_down') {
+        interval += 5;
+        continue;
+      }
+      if (err.error === 'access_denied') throw new LoginError('the login was denied at the authorization server');
+      if (err.error === 'expired_token') throw new LoginError('the device code expired before it was approved; run the command again');
+      throw err;
+    }
+  }
+}

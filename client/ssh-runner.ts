@@ -1,0 +1,26 @@
+/**
+ * Runs the real ssh with the user's arguments untouched, its stdin, stdout
+ * and stderr inherited, and our askpass in its environment. Its exit status
+ * becomes ours (128 + signal number when it was killed), so scripts, scp,
+ * rsync and git see ssh.
+ */
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+
+export async function runSsh(argv: string[], askpassProgram: string, sshBinary = process.env.OAUTH_SSH_SSH ?? 'ssh'): Promise<number> {
+  const child = spawn(sshBinary, argv, {
+    stdio: 'inherit',
+    env: { ...process.env, SSH_ASKPASS: askpassProgram, SSH_ASKPASS_REQUIRE: 'force' },
+  });
+  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => [s, forward(s)] as const);
+  for (const [s, h] of handlers) process.on(s, h);
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      child.on('error', (err) => reject(err));
+      child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 1) : 1)));
+    });
+  } finally {
+    for (const [s, h] of handlers) process.off(s, h);
+  }
+}

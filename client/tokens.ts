@@ -1,0 +1,119 @@
+/**
+ * A valid access token for a host, with as little fuss as possible: the
+ * cached one while it is fresh; a silent refresh; otherwise one login flow,
+ * single-flight across processes (a per-host lock; waiters show the same
+ * URL and reuse the result). Refreshes happen under the same lock, so a
+ * rotating refresh token is never spent twice.
+ */
+import { join } from 'node:path';
+import { OAuthSshError } from '../shared/errors.js';
+import { sanitizeForTerminal } from '../shared/sanitize.js';
+import { AuthServer, sshScope, TokenEndpointError, type TokenSet } from './auth-server.js';
+import { settingsForHost, type ClientConfig } from './config.js';
+import { browserFlow, copyPasteFlow, type AuthorizeOptions } from './flows/browser.js';
+import { deviceFlow } from './flows/device.js';
+import { loginFacts } from './id-token.js';
+import { withLock } from './lock.js';
+import { dataDir } from './paths.js';
+import { hostKey, type HostRecord, type TokenStore } from './store/token-store.js';
+import { say } from './tty.js';
+
+export type LoginMode = 'browser' | 'no-browser' | 'device';
+
+export interface HostTarget {
+  key: string;
+  fqdn: string;
+  authUrl: string;
+  clientId: string;
+  resourceServer: string;
+  scope: string;
+}
+
+export interface AcquireOptions extends AuthorizeOptions {
+  mode: LoginMode;
+  /** May a login flow start here (a terminal, or an explicit `login`)? */
+  mayLogin: boolean;
+  /** Seconds of validity the token must still have. */
+  minValidity: number;
+}
+
+export class NotLoggedInError extends OAuthSshError {
+  constructor(message: string) {
+    super('NOT_LOGGED_IN', message);
+  }
+}
+
+/** Host names (as typed, as resolved) -> the authorization server, the SSH service's client and scope. */
+export async function resolveTarget(config: ClientConfig, names: string[]): Promise<{ target: HostTarget; server: AuthServer }> {
+  const settings = settingsForHost(config, names);
+  const server = new AuthServer(settings.authUrl, settings.clientId);
+  const service = await server.clientForFqdn(settings.fqdn);
+  return {
+    server,
+    target: { key: hostKey(settings.authUrl, settings.fqdn), fqdn: settings.fqdn, authUrl: settings.authUrl, clientId: settings.clientId, resourceServer: service.id, scope: sshScope(settings.fqdn) },
+  };
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+
+async function cached(store: TokenStore, key: string, minValidity: number): Promise<{ token: string; record: HostRecord } | null> {
+  const record = store.record(key);
+  if (!record || record.expiresAt - now() < minValidity) return null;
+  const secrets = await store.secrets(record);
+  return secrets ? { token: secrets.accessToken, record } : null;
+}
+
+async function save(store: TokenStore, target: HostTarget, tokens: TokenSet, previous: HostRecord | null): Promise<{ token: string; record: HostRecord }> {
+  const facts = tokens.idToken ? loginFacts(tokens.idToken) : { identity: previous?.identity ?? null, idp: previous?.idp ?? null, authTime: previous?.authTime ?? null };
+  const record = await store.save(
+    { ...target, expiresAt: tokens.expiresAt, hasRefresh: tokens.refreshToken !== null, ...facts },
+    { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken },
+  );
+  return { token: tokens.accessToken, record };
+}
+
+export async function loginFlow(server: AuthServer, target: HostTarget, options: AcquireOptions, publish: (url: string) => void): Promise<TokenSet> {
+  if (options.mode === 'device') return deviceFlow(server, target.scope, publish);
+  if (options.mode === 'no-browser') return copyPasteFlow(server, target.scope, options, publish);
+  return browserFlow(server, target.scope, options, publish);
+}
+
+export async function acquireToken(store: TokenStore, server: AuthServer, target: HostTarget, options: AcquireOptions & { forceLogin: boolean }): Promise<{ token: string; record: HostRecord }> {
+  if (!options.forceLogin) {
+    const hit = await cached(store, target.key, options.minValidity);
+    if (hit) return hit;
+  }
+  const lockPath = join(dataDir(), 'locks', `${target.key.replace(/[^A-Za-z0-9.@_-]/g, '_')}.lock`);
+  const seenBefore = store.record(target.key)?.updatedAt;
+  return withLock(
+    lockPath,
+    {
+      staleMs: 15 * 60_000,
+      timeoutMs: 15 * 60_000,
+      onWait: (note) => say(note ? `Another oauth-ssh is logging in to ${target.fqdn}; finish that login:\n${note}` : `Waiting for another oauth-ssh process logging in to ${target.fqdn}…`),
+    },
+    async (lock) => {
+      // Whoever held the lock before us may have done the work (for a forced login: a login newer than ours began).
+      if (!options.forceLogin || store.record(target.key)?.updatedAt !== seenBefore) {
+        const hit = await cached(store, target.key, options.minValidity);
+        if (hit) return hit;
+      }
+      const previous = store.record(target.key);
+      const secrets = previous ? await store.secrets(previous) : null;
+      if (!options.forceLogin && previous && secrets?.refreshToken) {
+        try {
+          const refreshed = await server.refresh(secrets.refreshToken, target.scope);
+          return await save(store, target, { ...refreshed, refreshToken: refreshed.refreshToken ?? secrets.refreshToken }, previous);
+        } catch (err) {
+          if (!(err instanceof TokenEndpointError)) throw err;
+          say(`oauth-ssh: the saved login for ${target.fqdn} can no longer be refreshed (${sanitizeForTerminal(err.error)}); logging in again.`);
+        }
+      }
+      if (!options.mayLogin) {
+        throw new NotLoggedInError(`no valid token for ${target.fqdn} and no terminal to log in on: run \`oauth-ssh login ${target.fqdn}\` first`);
+      }
+      const tokens = await loginFlow(server, target, options, (url) => lock.note(url));
+      return save(store, target, tokens, previous);
+    },
+  );
+}
