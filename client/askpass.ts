@@ -21,6 +21,8 @@ export interface PromptExpectation {
   hosts: string[];
   /** Whether a prompt without OpenSSH's "(user@host) " prefix may be answered (no jump hosts in play). */
   acceptUnprefixed: boolean;
+  /** Batch mode: other prompts are refused instead of asked on the terminal. */
+  batch?: boolean;
 }
 
 /** Is `prompt` this connection's token prompt? */
@@ -37,6 +39,17 @@ export interface AskpassServer {
   /** How many times the token was handed out. */
   answered(): number;
   close(): void;
+}
+
+/** Node's flags for re-running this program from any directory (a bare `--import tsx` resolves against the cwd). */
+function portableExecArgv(): string[] {
+  return process.execArgv.map((arg, i, all) => {
+    const isImport = all[i - 1] === '--import' || all[i - 1] === '--loader';
+    const inline = /^--(import|loader)=(.+)$/.exec(arg);
+    if (isImport && !/^[./]|^file:/.test(arg)) return import.meta.resolve(arg);
+    if (inline && !/^[./]|^file:/.test(inline[2]!)) return `--${inline[1]}=${import.meta.resolve(inline[2]!)}`;
+    return arg;
+  });
 }
 
 function shellQuote(s: string): string {
@@ -66,7 +79,7 @@ export async function startAskpassServer(token: string, expect: PromptExpectatio
         // One answer per connection: a second token prompt means the first was refused.
         socket.end(`${JSON.stringify(answers++ === 0 ? { answer: token } : { cancel: true })}\n`);
       } else {
-        socket.end(`${JSON.stringify({ ask: true })}\n`);
+        socket.end(`${JSON.stringify(expect.batch ? { cancel: true } : { ask: true })}\n`);
       }
     });
   });
@@ -74,7 +87,7 @@ export async function startAskpassServer(token: string, expect: PromptExpectatio
   chmodSync(socketPath, 0o600);
   const program = join(dir, 'askpass');
   // The launcher runs this same program in helper mode; nothing secret is in it.
-  const self = [process.execPath, ...process.execArgv, process.argv[1]!].map(shellQuote).join(' ');
+  const self = [process.execPath, ...portableExecArgv(), process.argv[1]!].map(shellQuote).join(' ');
   writeFileSync(program, `#!/bin/sh\nexec ${self} __askpass ${shellQuote(socketPath)} "$@"\n`, { mode: 0o700 });
   return {
     program,

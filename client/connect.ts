@@ -20,6 +20,16 @@ export function typedHost(destination: string): string {
   return destination.slice(destination.lastIndexOf('@') + 1);
 }
 
+/**
+ * The token is answered at a keyboard-interactive prompt, which BatchMode=yes
+ * (sftp -b, scripts) and KbdInteractiveAuthentication=no (ansible) switch
+ * off. ssh keeps the first value it sees for an option, so these go first;
+ * in batch mode our askpass still refuses every prompt but the token's.
+ */
+export function promptOptions(resolved: { batchMode: boolean; kbdInteractive: boolean }): string[] {
+  return [...(resolved.batchMode ? ['-oBatchMode=no'] : []), ...(resolved.kbdInteractive ? [] : ['-oKbdInteractiveAuthentication=yes'])];
+}
+
 export async function connect(argv: string[]): Promise<number> {
   const args = parseSshArgs(argv);
   const resolved = await resolveDestination(args);
@@ -45,9 +55,10 @@ export async function connect(argv: string[]): Promise<number> {
       user: resolved.user,
       hosts: [resolved.hostname, ...(resolved.hostKeyAlias ? [resolved.hostKeyAlias] : [])],
       acceptUnprefixed: resolved.proxyJump === null,
+      batch: resolved.batchMode,
     });
     try {
-      return await runSsh(argv, askpass.program);
+      return await runSsh([...promptOptions(resolved), ...argv], askpass.program);
     } finally {
       askpass.close();
     }

@@ -2,9 +2,10 @@
  * The oauth-ssh client against the real sshd + our server + the dev IdP.
  */
 import test from 'ava';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestIdp } from '../helpers/dev-idp.js';
+import { run } from '../helpers/processes.js';
 import { approveWhenShown, clientEnv, runClient } from '../helpers/client.js';
 import { BRIDGE_SO } from '../helpers/pam.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -37,4 +38,62 @@ test('device login, then ssh runs a command with the cached token and no flow', 
   t.is((await stat(tokens)).mode & 0o777, 0o600);
   t.is((await stat(join(client.home, '.local/share/oauth-ssh'))).mode & 0o777, 0o700);
   t.true((await readFile(tokens, 'utf8')).length > 0);
+});
+
+test('browser flow: PKCE + loopback redirect driven by a real HTTP client, then ssh', async (t) => {
+  const { idp, user, client } = await world(t);
+  await idp.control('PUT', 'auto-approve', { identity: 'alice@example.org' });
+  // The "browser" follows the redirects with curl: authorize -> loopback callback.
+  const browser = join(client.home, 'browser');
+  await writeFile(browser, '#!/bin/sh\nexec curl -fsSL -o /dev/null "$1"\n', { mode: 0o755 });
+  const login = await runClient(client, ['login', client.hostAlias], { env: { BROWSER: browser } });
+  t.is(login.code, 0, login.stderr);
+  t.regex(login.stderr, /Logged in for ssh\.example\.org as alice@example\.org/);
+  const run = await runClient(client, [...client.sshArgs, client.hostAlias, 'id', '-un']);
+  t.is(run.stdout.trim(), user.name, run.stderr);
+});
+
+test('without a terminal and without a token, connecting fails fast with what to run (exit 3)', async (t) => {
+  const { client } = await world(t);
+  const run = await runClient(client, [...client.sshArgs, client.hostAlias, 'true']);
+  t.is(run.code, 3);
+  t.regex(run.stderr, /no valid token for ssh\.example\.org and no terminal to log in on: run `oauth-ssh login ssh\.example\.org` first/);
+});
+
+test('expiring tokens are refreshed silently; the refresh token rotates', async (t) => {
+  const { idp, user, client } = await world(t);
+  t.is((await runClient(client, ['login', client.hostAlias, '--device'], { onStderr: approveWhenShown(idp, 'alice@example.org') })).code, 0);
+  const tokens = join(client.home, '.local/share/oauth-ssh/tokens.json');
+  const before = await readFile(tokens, 'utf8');
+  // A margin longer than the token's life makes every use refresh first.
+  await writeFile(client.env.OAUTH_SSH_CONFIG!, `${await readFile(client.env.OAUTH_SSH_CONFIG!, 'utf8')}refresh_margin: 7200\n`);
+  const run = await runClient(client, [...client.sshArgs, client.hostAlias, 'id', '-un']);
+  t.is(run.stdout.trim(), user.name, run.stderr);
+  const after = await readFile(tokens, 'utf8');
+  t.not(after, before);
+  t.not(JSON.parse(after).data['ssh.example.org@' + new URL(idp.url).host].refreshToken, JSON.parse(before).data['ssh.example.org@' + new URL(idp.url).host].refreshToken);
+  t.notRegex(run.stderr, /enter the code|log in/i, 'no login flow');
+});
+
+test('scp, sftp, rsync and git work through oauth-ssh', async (t) => {
+  const { idp, client } = await world(t);
+  t.is((await runClient(client, ['login', client.hostAlias, '--device'], { onStderr: approveWhenShown(idp, 'alice@example.org') })).code, 0);
+  const self = `${process.execPath} --import ${import.meta.resolve('tsx')} ${join(process.cwd(), 'client/bin.ts')}`;
+  const wrapper = join(client.home, 'oauth-ssh');
+  await writeFile(wrapper, `#!/bin/sh\nexec ${self} "$@"\n`, { mode: 0o755 });
+  const local = join(client.home, 'payload.txt');
+  await writeFile(local, 'hello over oauth-ssh\n');
+  const sh = (cmd: string) => run('sh', ['-c', cmd], { env: client.env, detached: true, timeoutMs: 60_000 });
+
+  const scp = await sh(`scp -F ${client.sshConfig} -S ${wrapper} ${local} ${client.hostAlias}:copied.txt && scp -F ${client.sshConfig} -S ${wrapper} ${client.hostAlias}:copied.txt ${local}.back && cat ${local}.back`);
+  t.is(scp.stdout, 'hello over oauth-ssh\n', scp.stderr);
+  const sftp = await sh(`printf 'ls -1\\n' | sftp -F ${client.sshConfig} -S ${wrapper} -b - ${client.hostAlias}`);
+  t.regex(sftp.stdout, /copied\.txt/, sftp.stderr);
+  const rsync = await sh(`rsync -e '${wrapper} -F ${client.sshConfig}' ${local} ${client.hostAlias}:rsynced.txt && ${wrapper} -F ${client.sshConfig} ${client.hostAlias} cat rsynced.txt`);
+  t.is(rsync.stdout, 'hello over oauth-ssh\n', rsync.stderr);
+  const git = await sh(
+    `cd ${client.home} && ${wrapper} -F ${client.sshConfig} ${client.hostAlias} 'git init -q --bare repo.git' && git init -q work && cd work && git -c user.email=a@b -c user.name=a commit -q --allow-empty -m first && ` +
+      `GIT_SSH_COMMAND='${wrapper} -F ${client.sshConfig}' git push -q ${client.hostAlias}:repo.git HEAD:main && GIT_SSH_COMMAND='${wrapper} -F ${client.sshConfig}' git ls-remote ${client.hostAlias}:repo.git`,
+  );
+  t.regex(git.stdout, /refs\/heads\/main/, git.stderr);
 });

@@ -78,6 +78,7 @@ function sshdConfig(port: number, hostKey: string, extra: string[]): string[] {
     'LoginGraceTime 60',
     'MaxStartups 50:30:100',
     'LogLevel VERBOSE',
+    'Subsystem sftp internal-sftp',
   ].filter((line) => !overridden.has(line.split(' ')[0]!.toLowerCase()));
   // sshd takes the first value of a keyword, so the test's lines come first.
   return [`ListenAddress 127.0.0.1`, `Port ${port}`, `HostKey ${hostKey}`, 'PidFile none', ...extra, ...defaults];
