@@ -1,0 +1,115 @@
+/**
+ * Where the token may and may not go: never to another prompt, never to
+ * another host, never into argv, environments or logs; one login for many
+ * parallel invocations.
+ */
+import test from 'ava';
+import { readdirSync, readFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startTestIdp } from '../helpers/dev-idp.js';
+import { approveWhenShown, clientEnv, runClient } from '../helpers/client.js';
+import { BRIDGE_SO } from '../helpers/pam.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startSshd } from '../helpers/sshd.js';
+import { tempDir } from '../helpers/temp.js';
+import { createTestUser } from '../helpers/users.js';
+import type { Teardown } from '../helpers/teardown.js';
+
+const oauthStack = (server: TestServer, before: string[] = []) =>
+  [...before, `auth [success=done maxtries=die new_authtok_reqd=done default=die] ${BRIDGE_SO} socket=${server.socketPath}`, `account required ${BRIDGE_SO}`, 'session required pam_permit.so', ''].join('\n');
+
+async function world(t: Teardown, pamBefore: (dir: string) => Promise<string[]> = async () => []) {
+  const idp = await startTestIdp(t);
+  const user = await createTestUser(t);
+  const server = await startTestServer(t, { authUrl: idp.url, mapFile: `alice@example.org ${user.name}\n` });
+  const dir = await tempDir(t);
+  const sshd = await startSshd(t, { pamStack: oauthStack(server, await pamBefore(dir)) });
+  const client = await clientEnv(t, idp.url, sshd, user.name);
+  return { idp, user, server, sshd, client, dir };
+}
+
+test('a password prompt never receives the token', async (t) => {
+  // pam_exec asks "Password:" before our module and records whatever it was given.
+  const { idp, client, dir } = await world(t, async (d) => {
+    await writeFile(join(d, 'record'), `#!/bin/sh\ncat > ${d}/received\nexit 0\n`, { mode: 0o755 });
+    return [`auth required pam_exec.so expose_authtok ${d}/record`];
+  });
+  t.is((await runClient(client, ['login', client.hostAlias, '--device'], { onStderr: approveWhenShown(idp, 'alice@example.org') })).code, 0);
+  const token = JSON.parse(await readFile(join(client.home, '.local/share/oauth-ssh/tokens.json'), 'utf8')).data[`ssh.example.org@${new URL(idp.url).host}`].accessToken as string;
+  const result = await runClient(client, [...client.sshArgs, client.hostAlias, 'true']);
+  // Without a terminal the password prompt is answered with nothing; our prompt then gets the token.
+  const received = await readFile(join(dir, 'received'), 'utf8');
+  t.false(received.includes(token), 'the password prompt got no token');
+  t.is(received.replace(/\0/g, '').trim(), '');
+  t.is(result.code, 0, result.stderr);
+});
+
+test('a token for host A is never sent to host B', async (t) => {
+  const a = await world(t);
+  t.is((await runClient(a.client, ['login', a.client.hostAlias, '--device'], { onStderr: approveWhenShown(a.idp, 'alice@example.org') })).code, 0);
+  // Host B: another sshd registered as other.example.org, same client config and token store.
+  const otherUser = await createTestUser(t);
+  const otherServer = await startTestServer(t, { authUrl: a.idp.url, mapFile: `alice@example.org ${otherUser.name}\n` });
+  const sshdB = await startSshd(t, { pamStack: oauthStack(otherServer) });
+  await writeFile(a.client.sshConfig, `Host hostb\n  HostName localhost\n  Port ${sshdB.port}\n  User ${otherUser.name}\n  HostKeyAlias 127.0.0.1\n  UserKnownHostsFile /dev/null\n  StrictHostKeyChecking no\n\n${await readFile(a.client.sshConfig, 'utf8')}`);
+  await writeFile(a.client.env.OAUTH_SSH_CONFIG!, `${await readFile(a.client.env.OAUTH_SSH_CONFIG!, 'utf8')}  - match: localhost\n    fqdn: other.example.org\n`);
+  const result = await runClient(a.client, [...a.client.sshArgs, 'hostb', 'true']);
+  t.is(result.code, 3, result.stderr);
+  t.regex(result.stderr, /no valid token for other\.example\.org/);
+  t.is(otherServer.audit.length, 0, 'host B never saw an attempt');
+});
+
+test('the token appears in no argv, no environment, no log during a login', async (t) => {
+  const { idp, client, sshd, server } = await world(t);
+  t.is((await runClient(client, ['login', client.hostAlias, '--device'], { onStderr: approveWhenShown(idp, 'alice@example.org') })).code, 0);
+  const token = JSON.parse(await readFile(join(client.home, '.local/share/oauth-ssh/tokens.json'), 'utf8')).data[`ssh.example.org@${new URL(idp.url).host}`].accessToken as string;
+  const leaks: string[] = [];
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+        for (const file of ['cmdline', 'environ']) {
+          try {
+            if (readFileSync(`/proc/${pid}/${file}`).includes(token)) leaks.push(`${pid}/${file}`);
+          } catch {
+            // process gone
+          }
+        }
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  const result = await runClient(client, [...client.sshArgs, '-v', client.hostAlias, 'sleep', '1']);
+  sampling = false;
+  await sampler;
+  t.is(result.code, 0, result.stderr);
+  t.deepEqual(leaks, []);
+  t.false(result.stderr.includes(token), 'ssh -v output');
+  t.false(sshd.log().includes(token), 'sshd log');
+  t.false(JSON.stringify(server.audit).includes(token), 'audit log');
+});
+
+test('20 parallel invocations needing a login cause one login flow', async (t) => {
+  const { idp, client } = await world(t);
+  const approve = approveWhenShown(idp, 'alice@example.org');
+  let approveAt = 0;
+  const runs = await Promise.all(
+    Array.from({ length: 20 }, () =>
+      runClient(client, ['login', client.hostAlias, '--device'], {
+        onStderr: (s) => {
+          // Approve only once everyone is waiting, so all of them see the flow in progress.
+          if (/enter the code/.test(s) && !approveAt) approveAt = Date.now();
+          if (approveAt) setTimeout(() => approve(s), 1500);
+        },
+        timeoutMs: 90_000,
+      }),
+    ),
+  );
+  t.deepEqual(runs.map((r) => r.code), Array(20).fill(0), runs.map((r) => r.stderr).join('\n---\n'));
+  const flows = runs.filter((r) => /enter the code/.test(r.stderr)).length;
+  t.is(flows, 1, 'one device authorization');
+  const waiters = runs.filter((r) => /Another oauth-ssh is logging in to ssh\.example\.org; finish that login:\nhttp:\/\/127\.0\.0\.1:\d+\/v2\/web\/device\?user_code=/.test(r.stderr)).length;
+  t.true(waiters >= 15, `${waiters} processes showed the same login URL`);
+  t.is(((await idp.control('GET', 'devices')) as { pending: unknown[] }).pending.length, 0);
+});
