@@ -48,11 +48,18 @@ export class KeychainStore implements SecretStore {
     return new AsyncEntry(SERVICE, key);
   }
 
-  /** True when a keychain answers (e.g. a Secret Service is on the session bus). */
+  /**
+   * True when a keychain stores and returns a value. A read alone is not
+   * enough: without a Secret Service some platforms read "no entry" happily
+   * and only fail on write.
+   */
   static async available(): Promise<boolean> {
+    const probe = new AsyncEntry(SERVICE, '__probe__');
     try {
-      await new AsyncEntry(SERVICE, '__probe__').getPassword();
-      return true;
+      await probe.setPassword('probe');
+      const ok = (await probe.getPassword()) === 'probe';
+      await probe.deletePassword();
+      return ok;
     } catch {
       return false;
     }

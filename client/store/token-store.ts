@@ -55,6 +55,12 @@ export class TokenStore {
     return new TokenStore(file, keychain, file);
   }
 
+  /** For reading metadata only (`token list`): touches no keychain, so it never prompts or fails on one. */
+  static forListing(): TokenStore {
+    const file = new FileStore();
+    return new TokenStore(file, new KeychainStore(), file);
+  }
+
   list(): HostRecord[] {
     return Object.values(this.metadata.read()).sort((a, b) => a.fqdn.localeCompare(b.fqdn));
   }
