@@ -9,12 +9,13 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { errorMessage, OAuthSshError } from '../shared/errors.js';
 import { askpassHelper } from './askpass.js';
+import { accountsCommand, statusCommand } from './commands/host-info.js';
 import { loginCommand } from './commands/login.js';
 import { logoutCommand } from './commands/logout.js';
 import { tokenCommand } from './commands/token.js';
 import { connect } from './connect.js';
 
-const SUBCOMMANDS = new Set(['login', 'logout', 'token', 'help', '--help', '-h', '--version']);
+const SUBCOMMANDS = new Set(['login', 'logout', 'token', 'accounts', 'status', 'help', '--help', '-h', '--version']);
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, notLoggedIn: 3 } as const;
 
@@ -30,6 +31,7 @@ async function main(argv: string[]): Promise<number> {
   if (argv.length > 0 && !SUBCOMMANDS.has(argv[0]!)) return connect(argv);
   await yargs(argv)
     .scriptName('oauth-ssh')
+    .parserConfiguration({ 'populate--': true })
     .usage(
       '$0 [ssh options] [user@]host [command]   connect with ssh, answering the host\'s token prompt\n' +
         '$0 <command>                             manage logins and tokens\n\n' +
@@ -39,6 +41,8 @@ async function main(argv: string[]): Promise<number> {
     .command(loginCommand)
     .command(logoutCommand)
     .command(tokenCommand)
+    .command(accountsCommand)
+    .command(statusCommand)
     .demandCommand(1, 'name a host to connect to, or a command')
     .strict()
     .fail((msg, err) => {

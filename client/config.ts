@@ -17,6 +17,7 @@ export interface HostRule {
   /** Glob (`*`, `?`) on the host name as typed or as resolved by ssh -G. */
   match: string;
   fqdn?: string;
+  queryAccount?: string;
   authUrl?: string;
   clientId?: string;
 }
@@ -30,6 +31,7 @@ export interface ClientConfig {
   refreshMargin: number;
   /** Seconds a host's get_security_policy answer is reused. */
   policyCacheTtl: number;
+  queryAccount: string;
   hosts: HostRule[];
 }
 
@@ -46,7 +48,7 @@ export function parseClientConfig(doc: unknown, file: string | null): ClientConf
   };
   const o = (doc ?? {}) as Record<string, unknown>;
   if (typeof o !== 'object' || Array.isArray(o)) fail('expected a mapping of keys');
-  const known = ['auth_url', 'client_id', 'backend', 'refresh_margin', 'policy_cache_ttl', 'hosts'];
+  const known = ['auth_url', 'client_id', 'backend', 'refresh_margin', 'policy_cache_ttl', 'query_account', 'hosts'];
   for (const k of Object.keys(o)) if (!known.includes(k)) fail(`unknown key "${k}" (known: ${known.join(', ')})`);
   const str = (v: unknown, key: string): string | undefined => {
     if (v === undefined || v === null) return undefined;
@@ -76,7 +78,7 @@ export function parseClientConfig(doc: unknown, file: string | null): ClientConf
   if (o.hosts !== undefined && !Array.isArray(o.hosts)) fail('hosts must be a list');
   const hosts = ((o.hosts as unknown[]) ?? []).map((raw, i) => {
     const h = (raw ?? {}) as Record<string, unknown>;
-    for (const k of Object.keys(h)) if (!['match', 'fqdn', 'auth_url', 'client_id'].includes(k)) fail(`hosts[${i}]: unknown key "${k}"`);
+    for (const k of Object.keys(h)) if (!['match', 'fqdn', 'auth_url', 'client_id', 'query_account'].includes(k)) fail(`hosts[${i}]: unknown key "${k}"`);
     const rule: HostRule = { match: str(h.match, `hosts[${i}].match`) ?? fail(`hosts[${i}] needs "match"`) };
     const fqdn = str(h.fqdn, `hosts[${i}].fqdn`);
     const authUrl = url(h.auth_url, `hosts[${i}].auth_url`);
@@ -84,6 +86,8 @@ export function parseClientConfig(doc: unknown, file: string | null): ClientConf
     if (fqdn) rule.fqdn = fqdn.toLowerCase();
     if (authUrl) rule.authUrl = authUrl;
     if (clientId) rule.clientId = clientId;
+    const queryAccount = str(h.query_account, `hosts[${i}].query_account`);
+    if (queryAccount) rule.queryAccount = queryAccount;
     return rule;
   });
   return {
@@ -93,6 +97,7 @@ export function parseClientConfig(doc: unknown, file: string | null): ClientConf
     backend,
     refreshMargin: num(o.refresh_margin, 'refresh_margin', 300),
     policyCacheTtl: num(o.policy_cache_ttl, 'policy_cache_ttl', 300),
+    queryAccount: str(o.query_account, 'query_account') ?? 'oauth-ssh',
     hosts,
   };
 }
@@ -124,6 +129,7 @@ export interface HostSettings {
   fqdn: string;
   authUrl: string;
   clientId: string;
+  queryAccount: string;
 }
 
 /** The first matching host rule wins, per setting, over the top-level values. */
@@ -134,5 +140,5 @@ export function settingsForHost(config: ClientConfig, names: string[]): HostSett
   if (!clientId) {
     throw new ConfigError(config.file ?? configPath(), `no client_id for ${names[0]}: set "client_id" (the oauth-ssh client's id at your authorization server) in ${configPath()}`);
   }
-  return { fqdn: pick('fqdn') ?? names[names.length - 1]!, authUrl: pick('authUrl') ?? config.authUrl, clientId };
+  return { fqdn: pick('fqdn') ?? names[names.length - 1]!, authUrl: pick('authUrl') ?? config.authUrl, clientId, queryAccount: pick('queryAccount') ?? config.queryAccount };
 }

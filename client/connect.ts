@@ -11,7 +11,8 @@ import { resolveDestination } from './ssh-resolve.js';
 import { runSsh } from './ssh-runner.js';
 import { hostKey, TokenStore } from './store/token-store.js';
 import { acquireToken, resolveTarget, type HostTarget } from './tokens.js';
-import { hasTerminal } from './tty.js';
+import { hostPolicy, loginMeetsPolicy } from './host-policy.js';
+import { hasTerminal, say } from './tty.js';
 
 /** The host part of a destination as typed (`user@host`, `ssh://user@host:port`). */
 export function typedHost(destination: string): string {
@@ -50,7 +51,18 @@ export async function connect(argv: string[]): Promise<number> {
     ({ target, server } = await resolveTarget(config, names));
   }
   try {
-    const { token } = await acquireToken(store, server, target, { mode: 'browser', forceLogin: false, mayLogin: hasTerminal(), minValidity: config.refreshMargin });
+    const mayLogin = hasTerminal();
+    const base = { mode: 'browser' as const, mayLogin, minValidity: config.refreshMargin };
+    let { token, record } = await acquireToken(store, server, target, { ...base, forceLogin: false });
+    // Ask the host's policy first; renew a login it would refuse rather than fail at the server.
+    if (config.policyCacheTtl > 0 && mayLogin) {
+      const policy = await hostPolicy(args, resolved, target.key, settings.queryAccount, config.policyCacheTtl, say);
+      const verdict = policy ? loginMeetsPolicy(record, policy) : { ok: true as const };
+      if (!verdict.ok) {
+        say(`oauth-ssh: ${verdict.reason}; logging in again${verdict.idp ? ` at ${verdict.idp}` : ''}.`);
+        ({ token, record } = await acquireToken(store, server, target, { ...base, forceLogin: true, ...(verdict.idp ? { idp: verdict.idp } : {}) }));
+      }
+    }
     const askpass = await startAskpassServer(token, {
       user: resolved.user,
       hosts: [resolved.hostname, ...(resolved.hostKeyAlias ? [resolved.hostKeyAlias] : [])],

@@ -2,8 +2,9 @@
 import { AuthServer } from './auth-server.js';
 import { loadClientConfig, settingsForHost, type ClientConfig } from './config.js';
 import { typedHost } from './connect.js';
-import { parseSshArgs } from './ssh-args.js';
-import { resolveDestination } from './ssh-resolve.js';
+import { UsageError } from '../shared/errors.js';
+import { parseSshArgs, type SshArgs } from './ssh-args.js';
+import { resolveDestination, type ResolvedDestination } from './ssh-resolve.js';
 import { hostKey, TokenStore } from './store/token-store.js';
 import { resolveTarget, type HostTarget } from './tokens.js';
 
@@ -12,14 +13,31 @@ export interface HostContext {
   store: TokenStore;
   names: string[];
   key: string;
+  args: SshArgs;
+  resolved: ResolvedDestination;
+  queryAccount: string;
 }
 
-export async function hostContext(host: string): Promise<HostContext> {
-  const resolved = await resolveDestination(parseSshArgs([host]));
+/**
+ * The host a command names, resolved as ssh would. `sshArgs` are ssh
+ * options and a destination (`oauth-ssh status -- -F cfg -p 2222 host`);
+ * a lone host name is the common case.
+ */
+export async function hostContext(sshArgs: string[]): Promise<HostContext> {
+  const args = parseSshArgs(sshArgs);
+  const resolved = await resolveDestination(args);
   const config = loadClientConfig();
-  const names = [typedHost(host), resolved.hostname];
+  const names = [typedHost(args.destination), resolved.hostname];
   const settings = settingsForHost(config, names);
-  return { config, store: await TokenStore.open(config.backend), names, key: hostKey(settings.authUrl, settings.fqdn) };
+  return { config, store: await TokenStore.open(config.backend), names, key: hostKey(settings.authUrl, settings.fqdn), args, resolved, queryAccount: settings.queryAccount };
+}
+
+/** A command's HOST, or the ssh arguments after `--` when given. */
+export function hostArgs(argv: { host?: string; '--'?: Array<string | number> }): string[] {
+  const rest = (argv['--'] ?? []).map(String);
+  if (rest.length > 0) return argv.host ? [...rest, argv.host] : rest;
+  if (!argv.host) throw new UsageError('name a host (or give ssh options and a host after --)');
+  return [argv.host];
 }
 
 export async function hostTarget(ctx: HostContext): Promise<{ target: HostTarget; server: AuthServer }> {

@@ -64,7 +64,9 @@ async function cached(store: TokenStore, key: string, minValidity: number): Prom
 }
 
 async function save(store: TokenStore, target: HostTarget, tokens: TokenSet, previous: HostRecord | null): Promise<{ token: string; record: HostRecord }> {
-  const facts = tokens.idToken ? loginFacts(tokens.idToken) : { identity: previous?.identity ?? null, idp: previous?.idp ?? null, authTime: previous?.authTime ?? null };
+  const facts = tokens.idToken
+    ? loginFacts(tokens.idToken)
+    : { identity: previous?.identity ?? null, idp: previous?.idp ?? null, idpId: previous?.idpId ?? null, authTime: previous?.authTime ?? null, mfa: previous?.mfa ?? null };
   const record = await store.save(
     { ...target, expiresAt: tokens.expiresAt, hasRefresh: tokens.refreshToken !== null, ...facts },
     { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken },

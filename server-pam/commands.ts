@@ -5,6 +5,8 @@
  * base64 JSON too, sent once (the XSEDE module double-encoded two of them).
  */
 
+import { encodeCommand, encodeReply } from '../shared/in-band.js';
+
 export type Answer =
   | { kind: 'empty' }
   | { kind: 'token'; token: string }
@@ -29,13 +31,7 @@ export function parseAnswer(answer: string): Answer {
   return { kind: 'token', token: trimmed };
 }
 
-export function encodeReply(reply: unknown): string {
-  return Buffer.from(JSON.stringify(reply), 'utf8').toString('base64');
-}
-
-export function encodeCommand(op: string, accessToken?: string): string {
-  return encodeReply({ command: accessToken === undefined ? { op } : { op, access_token: accessToken }, version: 1 });
-}
+export { encodeCommand, encodeReply };
 
 export type ReplyErrorCode = 'INVALID_TOKEN' | 'SESSION_VIOLATION' | 'INVALID_ACCOUNT' | 'UNEXPECTED_ERROR' | 'UNKNOWN_COMMAND';
 

@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { sanitizeForTerminal } from '../../shared/sanitize.js';
-import { hostContext, hostTarget } from '../host-context.js';
+import { hostArgs, hostContext, hostTarget } from '../host-context.js';
 import { acquireToken, type LoginMode } from '../tokens.js';
 import { say } from '../tty.js';
 
@@ -26,11 +26,11 @@ export const loginOptions = <T>(y: Argv<T>) =>
     .option('idp', { type: 'string', describe: 'the identity provider (domain) to authenticate at' });
 
 export const loginCommand = {
-  command: 'login <host>',
+  command: 'login [host]',
   describe: 'log in for HOST and keep the token (refreshing or reusing a valid one unless --force-login)',
-  builder: (y: Argv) => loginOptions(y.positional('host', { type: 'string', demandOption: true })),
-  handler: async (argv: LoginFlags & { host: string }) => {
-    const ctx = await hostContext(argv.host);
+  builder: (y: Argv) => loginOptions(y.positional('host', { type: 'string', describe: 'the host (or: -- [ssh options] host)' })),
+  handler: async (argv: LoginFlags & { host?: string; '--'?: string[] }) => {
+    const ctx = await hostContext(hostArgs(argv));
     const { target, server } = await hostTarget(ctx);
     try {
       const { record } = await acquireToken(ctx.store, server, target, {

@@ -2,7 +2,7 @@ import type { Argv } from 'yargs';
 import { errorMessage, UsageError } from '../../shared/errors.js';
 import { AuthServer } from '../auth-server.js';
 import { loadClientConfig } from '../config.js';
-import { hostContext } from '../host-context.js';
+import { hostArgs, hostContext } from '../host-context.js';
 import { TokenStore, type HostRecord } from '../store/token-store.js';
 import { say } from '../tty.js';
 
@@ -25,14 +25,14 @@ export const logoutCommand = {
   command: 'logout [host]',
   describe: 'revoke the token for HOST (or --all) at the authorization server and forget it',
   builder: (y: Argv) => y.positional('host', { type: 'string' }).option('all', { type: 'boolean', default: false, describe: 'every host' }),
-  handler: async (argv: { host?: string; all: boolean }) => {
-    if (argv.all === (argv.host !== undefined)) throw new UsageError('name a host or give --all');
+  handler: async (argv: { host?: string; all: boolean; '--'?: string[] }) => {
+    if (argv.all === (argv.host !== undefined || (argv['--']?.length ?? 0) > 0)) throw new UsageError('name a host or give --all');
     if (argv.all) {
       const store = await TokenStore.open(loadClientConfig().backend);
       for (const record of store.list()) await logoutRecord(store, record);
       return;
     }
-    const ctx = await hostContext(argv.host!);
+    const ctx = await hostContext(hostArgs(argv));
     const record = ctx.store.record(ctx.key);
     if (!record) {
       say(`Not logged in for ${argv.host}.`);

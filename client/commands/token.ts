@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import { sanitizeForTerminal } from '../../shared/sanitize.js';
 import { loadClientConfig } from '../config.js';
-import { hostContext, hostTarget } from '../host-context.js';
+import { hostArgs, hostContext, hostTarget } from '../host-context.js';
 import { TokenStore, type HostRecord } from '../store/token-store.js';
 import { acquireToken } from '../tokens.js';
 import { hasTerminal, say } from '../tty.js';
@@ -58,11 +58,11 @@ const listCommand = {
 };
 
 const showCommand = {
-  command: 'show <host>',
+  command: 'show [host]',
   describe: 'print the access token for HOST (refreshed if needed), to paste into another SSH client',
-  builder: (y: Argv) => y.positional('host', { type: 'string', demandOption: true }),
-  handler: async (argv: { host: string }) => {
-    const ctx = await hostContext(argv.host);
+  builder: (y: Argv) => y.positional('host', { type: 'string' }),
+  handler: async (argv: { host?: string; '--'?: string[] }) => {
+    const ctx = await hostContext(hostArgs(argv));
     const { target, server } = await hostTarget(ctx);
     try {
       const { token } = await acquireToken(ctx.store, server, target, { mode: 'browser', forceLogin: false, mayLogin: hasTerminal(), minValidity: ctx.config.refreshMargin });

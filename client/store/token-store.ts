@@ -21,7 +21,9 @@ export interface HostRecord {
   expiresAt: number;
   identity: string | null;
   idp: string | null;
+  idpId: string | null;
   authTime: number | null;
+  mfa: boolean | null;
   hasRefresh: boolean;
   backend: SecretStore['name'];
   updatedAt: number;

@@ -1,0 +1,79 @@
+/** The client's commands against the real sshd + server + dev IdP: accounts, status, logout, token show, and the policy preflight. */
+import test from 'ava';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startTestIdp } from '../helpers/dev-idp.js';
+import { approveWhenShown, clientEnv, runClient, type ClientEnv } from '../helpers/client.js';
+import { BRIDGE_SO } from '../helpers/pam.js';
+import { run } from '../helpers/processes.js';
+import { startTestServer } from '../helpers/server.js';
+import { startSshd } from '../helpers/sshd.js';
+import { createTestUser } from '../helpers/users.js';
+import type { Teardown } from '../helpers/teardown.js';
+
+async function world(t: Teardown, serverLines: string[] = []) {
+  const idp = await startTestIdp(t);
+  const user = await createTestUser(t);
+  const second = await createTestUser(t);
+  const query = await createTestUser(t, { system: true });
+  const server = await startTestServer(t, { authUrl: idp.url, mapFile: `alice@example.org ${user.name}, ${second.name}\n`, lines: [`query_account ${query.name}`, ...serverLines] });
+  const sshd = await startSshd(t, {
+    pamStack: [`auth [success=done maxtries=die default=die] ${BRIDGE_SO} socket=${server.socketPath}`, `account required ${BRIDGE_SO}`, 'session required pam_permit.so', ''].join('\n'),
+  });
+  const client = await clientEnv(t, idp.url, sshd, user.name, `query_account: ${query.name}\n`);
+  return { idp, user, second, server, sshd, client };
+}
+
+const login = (client: ClientEnv, idp: Parameters<typeof approveWhenShown>[0], identity = 'alice@example.org', extra: Record<string, unknown> = {}) =>
+  runClient(client, ['login', client.hostAlias, '--device'], { onStderr: approveWhenShown(idp, identity, extra) });
+
+test('accounts: the in-band get_account_map, through the query account', async (t) => {
+  const { idp, user, second, client } = await world(t);
+  t.is((await login(client, idp)).code, 0);
+  const result = await runClient(client, ['accounts', '--json', '--', ...client.sshArgs, client.hostAlias]);
+  t.is(result.code, 0, result.stderr);
+  t.deepEqual(JSON.parse(result.stdout), [user.name, second.name]);
+});
+
+test('status: token, login and the host policy side by side', async (t) => {
+  const { idp, client } = await world(t, ['authentication_timeout 30', 'permitted_idps example.org']);
+  t.is((await login(client, idp, 'alice@example.org', { auth_age: 3600 })).code, 0);
+  const result = await runClient(client, ['status', '--', ...client.sshArgs, client.hostAlias]);
+  t.is(result.code, 0, result.stderr);
+  t.regex(result.stdout, /token: {3}valid for 60 min, refreshable \(file\)/);
+  t.regex(result.stdout, /login: {3}alice@example\.org at Example University, 60 min ago/);
+  t.regex(result.stdout, /policy: {2}IdPs example\.org; login within 30 min/);
+  t.regex(result.stdout, /verdict: the host requires a login within the last 30 min: run `oauth-ssh login testhost --force-login`/);
+});
+
+test('preflight: a login the host would refuse is renewed before connecting (with a terminal)', async (t) => {
+  const { idp, user, client, server } = await world(t, ['authentication_timeout 30']);
+  t.is((await login(client, idp, 'alice@example.org', { auth_age: 3600 })).code, 0);
+  await idp.control('PUT', 'auto-approve', { identity: 'alice@example.org' });
+  const browser = join(client.home, 'browser');
+  await writeFile(browser, '#!/bin/sh\nexec curl -fsSL -o /dev/null "$1"\n', { mode: 0o755 });
+  // `script` gives the client a terminal, so it may log in again.
+  const cmd = [process.execPath, '--import', import.meta.resolve('tsx'), join(process.cwd(), 'client/bin.ts'), ...client.sshArgs, client.hostAlias, 'id', '-un'].map((a) => `'${a}'`).join(' ');
+  const result = await run('script', ['-qefc', cmd, '/dev/null'], { env: { ...client.env, BROWSER: browser }, timeoutMs: 60_000 });
+  t.is(result.code, 0, result.stdout);
+  t.regex(result.stdout, /the host requires a login within the last 30 min; logging in again/);
+  t.regex(result.stdout, new RegExp(user.name));
+  t.deepEqual(server.audit.filter((e) => e.event === 'login').map((e) => e.decision), ['SUCCESS'], 'no doomed attempt reached the server');
+});
+
+test('logout revokes at the authorization server and forgets locally; token show prints the token', async (t) => {
+  const { idp, client } = await world(t);
+  t.is((await login(client, idp)).code, 0);
+  const shown = await runClient(client, ['token', 'show', client.hostAlias]);
+  t.is(shown.code, 0);
+  const token = shown.stdout.trim();
+  t.regex(token, /^[A-Za-z0-9_-]{40,}$/);
+  const validate = async () => ((await (await fetch(`${idp.url}/v2/oauth2/token/validate`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token, client_id: '5d5bdb54-44c4-4a2f-8ec9-46effb994ff3' }) })).json()) as { active: boolean }).active;
+  t.true(await validate());
+  const out = await runClient(client, ['logout', client.hostAlias]);
+  t.is(out.code, 0, out.stderr);
+  t.regex(out.stderr, /Logged out of ssh\.example\.org/);
+  t.false(await validate(), 'revoked at the authorization server');
+  t.regex((await runClient(client, ['token', 'list'])).stdout, /No tokens/);
+  t.is((await runClient(client, ['logout'])).code, 2, 'no host and no --all is a usage error');
+});
