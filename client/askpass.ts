@@ -7,10 +7,11 @@
  * only once; every other prompt (passwords, passphrases, host keys, a jump
  * host's token prompt) is asked on the user's terminal, as ssh would have.
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeLauncher } from './launcher.js';
 import { askTerminal } from './tty.js';
 
 export const TOKEN_PROMPT = 'Enter your OAuth token: ';
@@ -39,21 +40,6 @@ export interface AskpassServer {
   /** How many times the token was handed out. */
   answered(): number;
   close(): void;
-}
-
-/** Node's flags for re-running this program from any directory (a bare `--import tsx` resolves against the cwd). */
-function portableExecArgv(): string[] {
-  return process.execArgv.map((arg, i, all) => {
-    const isImport = all[i - 1] === '--import' || all[i - 1] === '--loader';
-    const inline = /^--(import|loader)=(.+)$/.exec(arg);
-    if (isImport && !/^[./]|^file:/.test(arg)) return import.meta.resolve(arg);
-    if (inline && !/^[./]|^file:/.test(inline[2]!)) return `--${inline[1]}=${import.meta.resolve(inline[2]!)}`;
-    return arg;
-  });
-}
-
-function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 export async function startAskpassServer(token: string, expect: PromptExpectation): Promise<AskpassServer> {
@@ -87,8 +73,7 @@ export async function startAskpassServer(token: string, expect: PromptExpectatio
   chmodSync(socketPath, 0o600);
   const program = join(dir, 'askpass');
   // The launcher runs this same program in helper mode; nothing secret is in it.
-  const self = [process.execPath, ...portableExecArgv(), process.argv[1]!].map(shellQuote).join(' ');
-  writeFileSync(program, `#!/bin/sh\nexec ${self} __askpass ${shellQuote(socketPath)} "$@"\n`, { mode: 0o700 });
+  writeLauncher(program, ['__askpass', socketPath]);
   return {
     program,
     answered: () => answers,
@@ -97,6 +82,14 @@ export async function startAskpassServer(token: string, expect: PromptExpectatio
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Asks a prompt that is not ours on the terminal, echoing only for yes/no questions (host keys). */
+export async function askPerson(prompt: string): Promise<number> {
+  const answer = await askTerminal(prompt, /\(yes\/no/.test(prompt));
+  if (answer === null) return 1;
+  process.stdout.write(`${answer}\n`);
+  return 0;
 }
 
 /** The helper side, run by ssh as SSH_ASKPASS: prints the answer on stdout, or exits 1 to cancel. */
@@ -120,9 +113,5 @@ export async function askpassHelper(socketPath: string, prompt: string): Promise
     return 0;
   }
   if (reply.cancel) return 1;
-  // Not ours: ask the person, echoing only for yes/no questions (host keys).
-  const answer = await askTerminal(prompt, /\(yes\/no/.test(prompt));
-  if (answer === null) return 1;
-  process.stdout.write(`${answer}\n`);
-  return 0;
+  return askPerson(prompt);
 }

@@ -13,9 +13,11 @@ import { accountsCommand, statusCommand } from './commands/host-info.js';
 import { loginCommand } from './commands/login.js';
 import { logoutCommand } from './commands/logout.js';
 import { tokenCommand } from './commands/token.js';
+import { setupCommand } from './commands/setup.js';
 import { connect } from './connect.js';
+import { ensure, standaloneAskpass } from './standalone.js';
 
-const SUBCOMMANDS = new Set(['login', 'logout', 'token', 'accounts', 'status', 'help', '--help', '-h', '--version']);
+const SUBCOMMANDS = new Set(['login', 'logout', 'token', 'accounts', 'status', 'setup', 'help', '--help', '-h', '--version']);
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, notLoggedIn: 3 } as const;
 
@@ -28,6 +30,8 @@ function exitCode(err: unknown): number {
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === '__askpass') return askpassHelper(argv[1]!, argv.slice(2).join(' '));
+  if (argv[0] === '__askpass-standalone') return standaloneAskpass(argv.slice(1).join(' '));
+  if (argv[0] === 'ensure') return ensure(argv[1] ?? '');
   if (argv.length > 0 && !SUBCOMMANDS.has(argv[0]!)) return connect(argv);
   await yargs(argv)
     .scriptName('oauth-ssh')
@@ -43,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
     .command(tokenCommand)
     .command(accountsCommand)
     .command(statusCommand)
+    .command(setupCommand)
     .demandCommand(1, 'name a host to connect to, or a command')
     .strict()
     .fail((msg, err) => {

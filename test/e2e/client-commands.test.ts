@@ -1,6 +1,6 @@
 /** The client's commands against the real sshd + server + dev IdP: accounts, status, logout, token show, and the policy preflight. */
 import test from 'ava';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestIdp } from '../helpers/dev-idp.js';
 import { approveWhenShown, clientEnv, runClient, type ClientEnv } from '../helpers/client.js';
@@ -76,4 +76,31 @@ test('logout revokes at the authorization server and forgets locally; token show
   t.false(await validate(), 'revoked at the authorization server');
   t.regex((await runClient(client, ['token', 'list'])).stdout, /No tokens/);
   t.is((await runClient(client, ['logout'])).code, 2, 'no host and no --all is a usage error');
+});
+
+test('setup: plain ssh gets the token through Match exec + the standalone askpass; idempotent; --remove restores the file', async (t) => {
+  const { idp, user, client } = await world(t);
+  t.is((await login(client, idp)).code, 0);
+  const original = await readFile(client.sshConfig, 'utf8');
+  const setup = await runClient(client, ['setup', '127.0.0.1', '--ssh-config', client.sshConfig]);
+  t.is(setup.code, 0, setup.stderr);
+  const exportLine = /^export SSH_ASKPASS='([^']+)' SSH_ASKPASS_REQUIRE=force$/m.exec(setup.stdout);
+  t.truthy(exportLine, setup.stdout);
+  const edited = await readFile(client.sshConfig, 'utf8');
+  t.true(edited.startsWith(original.trimEnd()), 'the rest of the file is kept as it was');
+  t.regex(edited, /Match host "127\.0\.0\.1" exec "'[^']+oauth-ssh-helper' ensure %h"\n {2}KbdInteractiveAuthentication yes/);
+
+  // A refresh margin longer than the token's life: `ensure` must refresh before ssh connects.
+  await writeFile(client.env.OAUTH_SSH_CONFIG!, `${await readFile(client.env.OAUTH_SSH_CONFIG!, 'utf8')}refresh_margin: 7200\n`);
+  const plain = await run('ssh', [...client.sshArgs, client.hostAlias, 'id', '-un'], { env: { ...client.env, SSH_ASKPASS: exportLine![1], SSH_ASKPASS_REQUIRE: 'force' }, detached: true, timeoutMs: 60_000 });
+  t.is(plain.code, 0, plain.stderr);
+  t.is(plain.stdout.trim(), user.name);
+
+  const again = await runClient(client, ['setup', '127.0.0.1', '--ssh-config', client.sshConfig]);
+  t.regex(again.stdout, /already has the oauth-ssh entry/);
+  t.is(await readFile(client.sshConfig, 'utf8'), edited);
+  const removed = await runClient(client, ['setup', '127.0.0.1', '--remove', '--ssh-config', client.sshConfig]);
+  t.is(removed.code, 0);
+  t.is((await readFile(client.sshConfig, 'utf8')).trimEnd(), original.trimEnd());
+  t.is((await runClient(client, ['setup', 'bad pattern;rm', '--ssh-config', client.sshConfig])).code, 2);
 });

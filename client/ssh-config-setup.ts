@@ -1,0 +1,97 @@
+/**
+ * ssh_config integration, so that plain ssh, scp, rsync, git and IDEs get
+ * the token without typing it. `oauth-ssh setup PATTERN` appends (with the
+ * ssh-config library, keeping the rest of the file as it is, idempotently):
+ *
+ *     Match host "PATTERN" exec "<helper> ensure %h"
+ *       KbdInteractiveAuthentication yes
+ *
+ * At the end of the file, `host` and `%h` are the real host name (after any
+ * HostName), the name ssh's token prompt shows. `ensure` makes sure a fresh
+ * token is in the store before ssh connects (refreshing, or logging in when a
+ * terminal is at hand). The prompt itself is answered by the standalone
+ * askpass, which the shell profile enables:
+ *
+ *     export SSH_ASKPASS=<data dir>/askpass SSH_ASKPASS_REQUIRE=force
+ *
+ * It answers only `(user@host) Enter your OAuth token: ` with that host's
+ * token and asks every other prompt on the terminal, as ssh would. (`prefer`
+ * is not enough: ssh honours it only when DISPLAY is set.)
+ */
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import SSHConfig from 'ssh-config';
+import { UsageError } from '../shared/errors.js';
+import { shellQuote, writeLauncher } from './launcher.js';
+import { dataDir, privateDir } from './paths.js';
+
+export const ENSURE_MARK = ' ensure %h';
+
+export interface SetupPaths {
+  helper: string;
+  askpass: string;
+}
+
+export function installLaunchers(): SetupPaths {
+  const dir = privateDir(dataDir());
+  const helper = join(dir, 'oauth-ssh-helper');
+  const askpass = join(dir, 'askpass');
+  writeLauncher(helper, []);
+  writeFileSync(askpass, `#!/bin/sh\nexec ${shellQuote(helper)} __askpass-standalone "$@"\n`, { mode: 0o700 });
+  return { helper, askpass };
+}
+
+const matchValue = (pattern: string, helper: string) => `host "${pattern}" exec "${ourHelperCommand(helper)}"`;
+
+/** A Match line's criteria as words: the library gives a string for lines we added, a token list for parsed ones. */
+function matchWords(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map((v) => String((v as { val?: unknown }).val ?? ''));
+  if (typeof value !== 'string') return [];
+  return [...value.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]!);
+}
+
+function ourHelperCommand(helper: string): string {
+  return `${shellQuote(helper)}${ENSURE_MARK}`;
+}
+
+/** Our block for PATTERN: `Match host PATTERN exec "<...> ensure %h"`; `helper` given = exactly this helper. */
+function isOurs(line: object, pattern: string, helper?: string): boolean {
+  const { param, value } = line as { param?: string; value?: unknown };
+  if (param?.toLowerCase() !== 'match') return false;
+  const words = matchWords(value);
+  return (
+    words.length === 4 &&
+    words[0]!.toLowerCase() === 'host' &&
+    words[1] === pattern &&
+    words[2]!.toLowerCase() === 'exec' &&
+    (helper === undefined ? words[3]!.endsWith(ENSURE_MARK) : words[3] === ourHelperCommand(helper))
+  );
+}
+
+export function validatePattern(pattern: string): void {
+  if (!/^[A-Za-z0-9*?.\-_:[\]!,]+$/.test(pattern)) throw new UsageError(`"${pattern}" is not a host pattern (letters, digits, . - _ : and the wildcards * ? !)`);
+}
+
+/** Returns the new file text; `remove` takes our block for PATTERN out instead. */
+export function editSshConfig(text: string, pattern: string, helper: string, remove: boolean): string {
+  validatePattern(pattern);
+  const config = SSHConfig.parse(text);
+  const present = config.filter((line) => isOurs(line, pattern));
+  if (!remove && present.length === 1 && isOurs(present[0]!, pattern, helper)) return text;
+  if (remove && present.length === 0) return text;
+  config.remove((line) => isOurs(line, pattern));
+  if (!remove) config.append({ Match: matchValue(pattern, helper), KbdInteractiveAuthentication: 'yes' });
+  return SSHConfig.stringify(config);
+}
+
+export function setupSshConfig(file: string, pattern: string, remove: boolean): { changed: boolean; paths: SetupPaths } {
+  const paths = installLaunchers();
+  const before = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const after = editSshConfig(before, pattern, paths.helper, remove);
+  if (after !== before) {
+    privateDir(join(file, '..'));
+    writeFileSync(file, after, { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
+  return { changed: after !== before, paths };
+}
