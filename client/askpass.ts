@@ -28,7 +28,7 @@ export interface PromptExpectation {
 
 /** Is `prompt` this connection's token prompt? */
 export function isTokenPrompt(prompt: string, expect: PromptExpectation): boolean {
-  const text = prompt.replace(/\s+$/, ' ');
+  const text = `${prompt.trimEnd()} `;
   if (text === TOKEN_PROMPT) return expect.acceptUnprefixed;
   const m = /^\((.*)@([^@()]*)\) Enter your OAuth token: $/.exec(text);
   return m !== null && m[1] === expect.user && expect.hosts.some((h) => h.toLowerCase() === m[2]!.toLowerCase());

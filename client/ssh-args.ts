@@ -46,8 +46,7 @@ export function parseSshArgs(argv: string[]): SshArgs {
     if (destination === undefined) {
       destination = arg;
       i++;
-      // OpenSSH parses options again after the destination; `--` after it ends them.
-      optionsEnded = false;
+      // OpenSSH parses options again after the destination, unless `--` ended them.
       continue;
     }
     break;

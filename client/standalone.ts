@@ -31,7 +31,7 @@ export async function ensure(host: string): Promise<number> {
 const PROMPT = /^\((.*)@([^@()]*)\) Enter your OAuth token: ?$/;
 
 export async function standaloneAskpass(prompt: string): Promise<number> {
-  const m = PROMPT.exec(prompt.trimEnd() + (prompt.endsWith(' ') ? ' ' : ''));
+  const m = PROMPT.exec(prompt.trimEnd());
   if (!m) return askPerson(prompt);
   try {
     const config = loadClientConfig();

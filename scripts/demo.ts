@@ -1,44 +1,35 @@
 /**
  * The demo, end to end on this machine, with real parts: the dev IdP, the
  * oauth-ssh-server daemon, a real sshd (its own PAM service) loading
- * pam_oauth_ssh.so, a demo account, and the stock ssh client answering the
- * token prompt. Tokens are shown only as hash prefixes. Everything it sets up
- * is removed when it ends, also on Ctrl-C.
+ * pam_oauth_ssh.so, a demo account, and the oauth-ssh client running the
+ * stock ssh. Tokens are never printed. Everything it sets up is removed when
+ * it ends, also on Ctrl-C.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { loadDevIdpConfig } from '../shared/dev-idp/config.js';
 import { startDevIdp } from '../shared/dev-idp/server.js';
-import { secretHashPrefix } from '../shared/secret-hash.js';
 import { loadServerConfig } from '../server-pam/config.js';
 import { startDaemon } from '../server-pam/daemon.js';
 import type { AuditEvent } from '../server-pam/audit.js';
+import { clientEnv, runClient, type ClientRun } from '../test/helpers/client.js';
 import { BRIDGE_SO } from '../test/helpers/pam.js';
-import { runSsh } from '../test/helpers/ssh.js';
 import { startSshd } from '../test/helpers/sshd.js';
 import { scriptTeardown } from '../test/helpers/teardown.js';
 import { tempDir } from '../test/helpers/temp.js';
 import { createTestUser } from '../test/helpers/users.js';
 
-const CLI_CLIENT = '5d5bdb54-44c4-4a2f-8ec9-46effb994ff3';
 const SSH_SERVICE = '864f1f73-da90-4bcd-9a1c-30d9feb10907';
-const SCOPE = 'https://auth.globus.org/scopes/ssh.example.org/ssh';
 const DEMO_USER = 'oauthdemo';
+const ALIAS = 'demo-host';
 const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
 const step = (text: string) => console.log(`\n== ${text}`);
 const indent = (text: string) => text.trimEnd().split('\n').map((l) => `   ${l}`).join('\n');
-
-async function call(url: string, form?: Record<string, string>, json?: unknown): Promise<any> {
-  const init: RequestInit = form
-    ? { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form) }
-    : json !== undefined
-      ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(json) }
-      : {};
-  return (await fetch(url, init)).json();
-}
+const control = (url: string, path: string, body: unknown) => fetch(`${url}/_dev/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 const t = scriptTeardown();
+const results: Record<string, boolean> = {};
 try {
   step('1. Authorization server: oauth-ssh-dev-idp (users alice and bob, shared/dev-idp/example.yaml)');
   const idp = await startDevIdp({ config: loadDevIdpConfig('shared/dev-idp/example.yaml'), port: Number(process.env.OAUTH_SSH_DEMO_PORT ?? 0) });
@@ -61,52 +52,64 @@ try {
   const sshd = await startSshd(t, {
     pamStack: [`auth [success=done maxtries=die new_authtok_reqd=done default=die] ${BRIDGE_SO} socket=${daemon.socketPath}`, `account required ${BRIDGE_SO}`, 'session required pam_permit.so', ''].join('\n'),
   });
-  console.log(indent(`sshd on 127.0.0.1:${sshd.port}, PAM service /etc/pam.d/${sshd.serviceName}\naccount ${user.name} <- alice@example.org (map file); policy: a login within the last 60 min
-(introspection cache off, so that steps 5 and 6 see the changes at once)`));
+  console.log(indent(`sshd on 127.0.0.1:${sshd.port}, PAM service /etc/pam.d/${sshd.serviceName}\naccount ${user.name} <- alice@example.org (map file); policy: a login within the last 60 min`));
 
-  step('3. alice logs in at the authorization server (device flow)');
-  const device = await call(`${idp.url}/v2/oauth2/device_authorization`, { client_id: CLI_CLIENT, scope: SCOPE });
-  console.log(indent(`open ${device.verification_uri_complete}\n(code ${device.user_code})`));
-  if (interactive) {
-    const rl = createInterface({ input: process.stdin, output: process.stdout });
-    await rl.question('   Approve it in your browser as alice@example.org, then press Enter (or just press Enter to let the demo approve): ');
-    rl.close();
-  }
-  const pending = await call(`${idp.url}/_dev/devices`);
-  if (pending.pending.some((d: { user_code: string }) => d.user_code === device.user_code)) {
-    await call(`${idp.url}/_dev/devices/${device.user_code}/approve`, undefined, { identity: 'alice@example.org' });
-    console.log('   approved as alice@example.org (control API)');
-  }
-  const tokens = await call(`${idp.url}/v2/oauth2/token`, { client_id: CLI_CLIENT, grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: device.device_code });
-  if (!tokens.access_token) throw new Error(`login failed: ${tokens.error}: ${tokens.error_description}`);
-  console.log(`   access token for ${SCOPE} (sha256 ${secretHashPrefix(tokens.access_token)}…), ${tokens.expires_in} s`);
+  const client = await clientEnv(t, idp.url, sshd, user.name, '', ALIAS);
+  const oauthSsh = async (args: string[], watch?: (stderr: string) => void): Promise<ClientRun> => {
+    console.log(indent(`$ oauth-ssh ${args.join(' ')}`));
+    let shown = 0;
+    const result = await runClient(client, args, {
+      onStderr: (all) => {
+        process.stdout.write(indent(all.slice(shown)) + '\n');
+        shown = all.length;
+        watch?.(all);
+      },
+    });
+    if (result.stdout) console.log(indent(result.stdout));
+    console.log(indent(`(exit ${result.code})`));
+    return result;
+  };
 
-  step(`4. ssh ${user.name}@127.0.0.1 -p ${sshd.port} 'id -un; uptime' — the token answers the prompt through SSH_ASKPASS`);
-  const ok = await runSsh(t, sshd, { user: user.name, answers: [tokens.access_token], command: ['sh', '-c', "'id -un; uptime'"] });
-  console.log(indent(`prompt seen: ${ok.prompts.join(' | ')}\nexit ${ok.code}; output:\n${ok.stdout}`));
-  console.log(indent(`audit: ${JSON.stringify(audit.at(-1))}`));
+  step(`3. oauth-ssh login (device flow; the client's ssh config calls the server "${ALIAS}")`);
+  let approving = false;
+  const login = await oauthSsh(['login', ALIAS, '--device'], (stderr) => {
+    const code = /enter the code ([A-Z]{4}-[A-Z]{4})/.exec(stderr)?.[1];
+    if (!code || approving) return;
+    approving = true;
+    void (async () => {
+      if (interactive) {
+        const rl = createInterface({ input: process.stdin, output: process.stdout });
+        await rl.question('   Approve it in your browser as alice@example.org, or press Enter to let the demo approve: ');
+        rl.close();
+      }
+      await control(idp.url, `devices/${code}/approve`, { identity: 'alice@example.org' });
+    })();
+  });
+  results.login = login.code === 0;
 
-  step('5. Two hours later: the same token, but the login is too old for this host');
-  await call(`${idp.url}/_dev/sessions/update`, undefined, { identity: 'alice@example.org', auth_age: 7200 });
-  const stale = await runSsh(t, sshd, { user: user.name, answers: [tokens.access_token], command: ['true'], sshOptions: ['-o', 'NumberOfPasswordPrompts=1'] });
-  console.log(indent(`exit ${stale.code}; ssh printed:\n${stale.stderr}`));
+  step(`4. oauth-ssh ${ALIAS} 'id -un; uptime' — the real ssh, the token answered at the prompt`);
+  const ok = await oauthSsh([...client.sshArgs, ALIAS, 'id -un; uptime']);
+  results.connect = ok.code === 0 && ok.stdout.startsWith(user.name);
+  console.log(indent(`server audit: ${JSON.stringify(audit.at(-1))}`));
 
-  step('6. After logout (revocation) the token is refused');
-  await call(`${idp.url}/_dev/sessions/update`, undefined, { identity: 'alice@example.org', auth_age: 0 });
-  await call(`${idp.url}/v2/oauth2/token/revoke`, { client_id: CLI_CLIENT, token: tokens.access_token });
-  const revoked = await runSsh(t, sshd, { user: user.name, answers: [tokens.access_token], command: ['true'], sshOptions: ['-o', 'NumberOfPasswordPrompts=1'] });
-  console.log(indent(`exit ${revoked.code}; ssh printed:\n${revoked.stderr}`));
+  step('5. What the client knows');
+  await oauthSsh(['token', 'list']);
 
-  const failed = ok.code !== 0 || ok.stdout.split('\n')[0] !== user.name || stale.code === 0 || revoked.code === 0;
-  if (failed) {
-    console.error('\ndemo: the results above are not what they should be');
+  step('6. Two hours later: the login is too old for this host; without a terminal the server says why');
+  await control(idp.url, 'sessions/update', { identity: 'alice@example.org', auth_age: 7200 });
+  const stale = await oauthSsh([...client.sshArgs, ALIAS, 'true']);
+  results.stale = stale.code === 255 && /within 60 min/.test(stale.stderr);
+  await control(idp.url, 'sessions/update', { identity: 'alice@example.org', auth_age: 0 });
+
+  step('7. oauth-ssh logout revokes the token at the authorization server');
+  results.logout = (await oauthSsh(['logout', ALIAS])).code === 0;
+
+  const failed = Object.entries(results).filter(([, v]) => !v).map(([k]) => k);
+  if (failed.length) {
+    console.error(`\ndemo: these steps did not behave as they should: ${failed.join(', ')}`);
     process.exitCode = 1;
   } else {
     console.log('\ndemo: all steps behaved as expected');
-  }
-  if (interactive && !failed) {
-    console.log(indent(`\nTry it yourself while this runs: ssh -o UserKnownHostsFile=${sshd.knownHosts} -p ${sshd.port} ${user.name}@127.0.0.1\nand paste a token: get one with a device login at ${idp.url}/v2/web/device (see README). Ctrl-C ends the demo.`));
-    await new Promise(() => {});
   }
 } finally {
   await t.run();

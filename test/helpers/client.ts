@@ -22,7 +22,7 @@ export interface ClientEnv {
   hostAlias: string;
 }
 
-export async function clientEnv(t: Teardown, authUrl: string, sshd: Sshd, user: string, extraConfig = ''): Promise<ClientEnv> {
+export async function clientEnv(t: Teardown, authUrl: string, sshd: Sshd, user: string, extraConfig = '', hostAlias = 'testhost'): Promise<ClientEnv> {
   const home = await tempDir(t, 'oauth-ssh-test-home-');
   await chmod(home, 0o755);
   const env: NodeJS.ProcessEnv = {
@@ -36,11 +36,10 @@ export async function clientEnv(t: Teardown, authUrl: string, sshd: Sshd, user: 
   };
   await writeFile(
     env.OAUTH_SSH_CONFIG!,
-    // `login testhost` resolves without the test's -F, so the alias itself is matched too.
-    `auth_url: ${authUrl}\nclient_id: ${IDS.cli}\nbackend: file\nhosts:\n  - match: testhost\n    fqdn: ${SSH_FQDN}\n  - match: 127.0.0.1\n    fqdn: ${SSH_FQDN}\n${extraConfig}`,
+    // `login ALIAS` resolves without the test's -F, so the alias itself is matched too.
+    `auth_url: ${authUrl}\nclient_id: ${IDS.cli}\nbackend: file\nhosts:\n  - match: ${hostAlias}\n    fqdn: ${SSH_FQDN}\n  - match: 127.0.0.1\n    fqdn: ${SSH_FQDN}\n${extraConfig}`,
   );
   const sshConfig = join(home, 'ssh_config');
-  const hostAlias = 'testhost';
   await writeFile(
     sshConfig,
     `Host ${hostAlias}\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User ${user}\n\nHost *\n  UserKnownHostsFile ${sshd.knownHosts}\n  GlobalKnownHostsFile /dev/null\n  StrictHostKeyChecking yes\n  PreferredAuthentications keyboard-interactive\n  NumberOfPasswordPrompts 1\n`,
