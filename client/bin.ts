@@ -4,18 +4,11 @@
  * token for the host; `oauth-ssh login|logout|token|...` manage tokens.
  * Exit status: ssh's own when connecting; otherwise 0 ok, 1 failure,
  * 2 usage or configuration error, 3 not logged in (no terminal to log in on).
+ *
+ * Each path imports only what it needs: connecting with a cached token and
+ * answering an askpass prompt are on every ssh connection's critical path.
  */
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
 import { errorMessage, OAuthSshError } from '../shared/errors.js';
-import { askpassHelper } from './askpass.js';
-import { accountsCommand, statusCommand } from './commands/host-info.js';
-import { loginCommand } from './commands/login.js';
-import { logoutCommand } from './commands/logout.js';
-import { tokenCommand } from './commands/token.js';
-import { setupCommand } from './commands/setup.js';
-import { connect } from './connect.js';
-import { ensure, standaloneAskpass } from './standalone.js';
 
 const SUBCOMMANDS = new Set(['login', 'logout', 'token', 'accounts', 'status', 'setup', 'help', '--help', '-h', '--version']);
 
@@ -28,11 +21,15 @@ function exitCode(err: unknown): number {
   return EXIT.failure;
 }
 
-async function main(argv: string[]): Promise<number> {
-  if (argv[0] === '__askpass') return askpassHelper(argv[1]!, argv.slice(2).join(' '));
-  if (argv[0] === '__askpass-standalone') return standaloneAskpass(argv.slice(1).join(' '));
-  if (argv[0] === 'ensure') return ensure(argv[1] ?? '');
-  if (argv.length > 0 && !SUBCOMMANDS.has(argv[0]!)) return connect(argv);
+async function commands(argv: string[]): Promise<number> {
+  const [{ default: yargs }, { loginCommand }, { logoutCommand }, { tokenCommand }, { accountsCommand, statusCommand }, { setupCommand }] = await Promise.all([
+    import('yargs'),
+    import('./commands/login.js'),
+    import('./commands/logout.js'),
+    import('./commands/token.js'),
+    import('./commands/host-info.js'),
+    import('./commands/setup.js'),
+  ]);
   await yargs(argv)
     .scriptName('oauth-ssh')
     .parserConfiguration({ 'populate--': true })
@@ -40,6 +37,7 @@ async function main(argv: string[]): Promise<number> {
       '$0 [ssh options] [user@]host [command]   connect with ssh, answering the host\'s token prompt\n' +
         '$0 <command>                             manage logins and tokens\n\n' +
         'Every ssh option works; also as `scp -S oauth-ssh`, `rsync -e oauth-ssh`, `GIT_SSH_COMMAND=oauth-ssh`, `sftp -S oauth-ssh`.\n' +
+        'Commands that take HOST also take ssh options and a host after `--` (oauth-ssh status -- -p 2222 host).\n' +
         'Config: $XDG_CONFIG_HOME/oauth-ssh/config.yaml (client/CONFIG.md). Exit: ssh\'s when connecting; else 0 ok, 1 failure, 2 usage/config, 3 not logged in.',
     )
     .command(loginCommand)
@@ -59,8 +57,21 @@ async function main(argv: string[]): Promise<number> {
   return EXIT.ok;
 }
 
+async function main(argv: string[]): Promise<number> {
+  switch (argv[0]) {
+    case '__askpass':
+      return (await import('./askpass.js')).askpassHelper(argv[1]!, argv.slice(2).join(' '));
+    case '__askpass-standalone':
+      return (await import('./standalone.js')).standaloneAskpass(argv.slice(1).join(' '));
+    case 'ensure':
+      return (await import('./standalone.js')).ensure(argv[1] ?? '');
+  }
+  if (argv.length > 0 && !SUBCOMMANDS.has(argv[0]!)) return (await import('./connect.js')).connect(argv);
+  return commands(argv);
+}
+
 try {
-  process.exitCode = await main(hideBin(process.argv));
+  process.exitCode = await main(process.argv.slice(2));
 } catch (err) {
   process.stderr.write(`oauth-ssh: ${errorMessage(err)}\n`);
   process.exitCode = exitCode(err);

@@ -36,7 +36,7 @@ export async function connect(argv: string[]): Promise<number> {
   const resolved = await resolveDestination(args);
   const config = loadClientConfig();
   const names = [typedHost(args.destination), resolved.hostname];
-  const store = await TokenStore.open(config.backend);
+  const store = TokenStore.open(config.backend);
 
   // A fresh cached token needs no network: look the host's client up only when we must.
   const settings = settingsForHost(config, names);

@@ -29,7 +29,7 @@ export async function hostContext(sshArgs: string[]): Promise<HostContext> {
   const config = loadClientConfig();
   const names = [typedHost(args.destination), resolved.hostname];
   const settings = settingsForHost(config, names);
-  return { config, store: await TokenStore.open(config.backend), names, key: hostKey(settings.authUrl, settings.fqdn), args, resolved, queryAccount: settings.queryAccount };
+  return { config, store: TokenStore.open(config.backend), names, key: hostKey(settings.authUrl, settings.fqdn), args, resolved, queryAccount: settings.queryAccount };
 }
 
 /** A command's HOST, or the ssh arguments after `--` when given. */

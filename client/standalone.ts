@@ -14,7 +14,7 @@ import { hasTerminal, say } from './tty.js';
 export async function ensure(host: string): Promise<number> {
   try {
     const config = loadClientConfig();
-    const store = await TokenStore.open(config.backend);
+    const store = TokenStore.open(config.backend);
     const { target, server } = await resolveTarget(config, [host]);
     try {
       await acquireToken(store, server, target, { mode: 'browser', forceLogin: false, mayLogin: hasTerminal(), minValidity: config.refreshMargin });
@@ -36,7 +36,7 @@ export async function standaloneAskpass(prompt: string): Promise<number> {
   try {
     const config = loadClientConfig();
     const settings = settingsForHost(config, [m[2]!]);
-    const store = await TokenStore.open(config.backend);
+    const store = TokenStore.open(config.backend);
     const record = store.record(hostKey(settings.authUrl, settings.fqdn));
     const secrets = record && record.expiresAt > Date.now() / 1000 ? await store.secrets(record) : null;
     if (secrets) {

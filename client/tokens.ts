@@ -10,9 +10,7 @@ import { OAuthSshError } from '../shared/errors.js';
 import { sanitizeForTerminal } from '../shared/sanitize.js';
 import { AuthServer, sshScope, TokenEndpointError, type TokenSet } from './auth-server.js';
 import { settingsForHost, type ClientConfig } from './config.js';
-import { browserFlow, copyPasteFlow, type AuthorizeOptions } from './flows/browser.js';
-import { deviceFlow } from './flows/device.js';
-import { loginFacts } from './id-token.js';
+import type { AuthorizeOptions } from './flows/browser.js';
 import { withLock } from './lock.js';
 import { dataDir } from './paths.js';
 import { hostKey, type HostRecord, type TokenStore } from './store/token-store.js';
@@ -65,7 +63,7 @@ async function cached(store: TokenStore, key: string, minValidity: number): Prom
 
 async function save(store: TokenStore, target: HostTarget, tokens: TokenSet, previous: HostRecord | null): Promise<{ token: string; record: HostRecord }> {
   const facts = tokens.idToken
-    ? loginFacts(tokens.idToken)
+    ? (await import('./id-token.js')).loginFacts(tokens.idToken)
     : { identity: previous?.identity ?? null, idp: previous?.idp ?? null, idpId: previous?.idpId ?? null, authTime: previous?.authTime ?? null, mfa: previous?.mfa ?? null };
   const record = await store.save(
     { ...target, expiresAt: tokens.expiresAt, hasRefresh: tokens.refreshToken !== null, ...facts },
@@ -74,8 +72,10 @@ async function save(store: TokenStore, target: HostTarget, tokens: TokenSet, pre
   return { token: tokens.accessToken, record };
 }
 
+/** The flows (browser opener, QR codes) load only when a login happens. */
 export async function loginFlow(server: AuthServer, target: HostTarget, options: AcquireOptions, publish: (url: string) => void): Promise<TokenSet> {
-  if (options.mode === 'device') return deviceFlow(server, target.scope, publish);
+  if (options.mode === 'device') return (await import('./flows/device.js')).deviceFlow(server, target.scope, publish);
+  const { browserFlow, copyPasteFlow } = await import('./flows/browser.js');
   if (options.mode === 'no-browser') return copyPasteFlow(server, target.scope, options, publish);
   return browserFlow(server, target.scope, options, publish);
 }
@@ -100,6 +100,7 @@ export async function acquireToken(store: TokenStore, server: AuthServer, target
         const hit = await cached(store, target.key, options.minValidity);
         if (hit) return hit;
       }
+      await store.backend(); // a missing keychain is reported now, not after a login
       const previous = store.record(target.key);
       const secrets = previous ? await store.secrets(previous) : null;
       if (!options.forceLogin && previous && secrets?.refreshToken) {

@@ -4,7 +4,7 @@
  * Manager on Windows), or a 0600 JSON file in a 0700 directory when no
  * keychain is available. Both sit behind one small interface.
  */
-import { AsyncEntry } from '@napi-rs/keyring';
+import type { AsyncEntry } from '@napi-rs/keyring';
 import { join } from 'node:path';
 import { OAuthSshError, errorMessage } from '../../shared/errors.js';
 import { dataDir } from '../paths.js';
@@ -44,8 +44,14 @@ function parseSecrets(text: string | null): Secrets | null {
 export class KeychainStore implements SecretStore {
   readonly name = 'keychain' as const;
 
-  private entry(key: string): AsyncEntry {
+  /** The native keyring module is loaded only when a keychain is actually used. */
+  private static async entry(key: string): Promise<AsyncEntry> {
+    const { AsyncEntry } = await import('@napi-rs/keyring');
     return new AsyncEntry(SERVICE, key);
+  }
+
+  private entry(key: string): Promise<AsyncEntry> {
+    return KeychainStore.entry(key);
   }
 
   /**
@@ -54,8 +60,8 @@ export class KeychainStore implements SecretStore {
    * and only fail on write.
    */
   static async available(): Promise<boolean> {
-    const probe = new AsyncEntry(SERVICE, '__probe__');
     try {
+      const probe = await KeychainStore.entry('__probe__');
       await probe.setPassword('probe');
       const ok = (await probe.getPassword()) === 'probe';
       await probe.deletePassword();
@@ -67,7 +73,7 @@ export class KeychainStore implements SecretStore {
 
   async get(key: string): Promise<Secrets | null> {
     try {
-      return parseSecrets(await this.entry(key).getPassword());
+      return parseSecrets(await (await this.entry(key)).getPassword());
     } catch (err) {
       throw new TokenStoreError(`the keychain could not be read: ${errorMessage(err)}; set "backend: file" in the client config to use a file instead`);
     }
@@ -75,7 +81,7 @@ export class KeychainStore implements SecretStore {
 
   async set(key: string, secrets: Secrets): Promise<void> {
     try {
-      await this.entry(key).setPassword(JSON.stringify(secrets));
+      await (await this.entry(key)).setPassword(JSON.stringify(secrets));
     } catch (err) {
       throw new TokenStoreError(`the keychain could not store the token: ${errorMessage(err)}`);
     }
@@ -83,7 +89,7 @@ export class KeychainStore implements SecretStore {
 
   async delete(key: string): Promise<void> {
     try {
-      await this.entry(key).deletePassword();
+      await (await this.entry(key)).deletePassword();
     } catch {
       // already gone
     }

@@ -33,34 +33,43 @@ export const hostKey = (authUrl: string, fqdn: string): string => `${fqdn}@${new
 
 export class TokenStore {
   private readonly metadata = new JsonFile<Record<string, HostRecord>>(join(dataDir(), 'hosts.json'), 'host metadata file');
-  private readonly stores: Record<SecretStore['name'], SecretStore>;
+  private readonly stores: Record<SecretStore['name'], SecretStore> = { keychain: new KeychainStore(), file: new FileStore() };
+  private chosen: Promise<SecretStore> | undefined;
 
   private constructor(
-    readonly backend: SecretStore,
-    keychain: SecretStore,
-    file: SecretStore,
-  ) {
-    this.stores = { keychain, file };
-  }
+    private readonly choice: Backend,
+    private readonly warn: (m: string) => void,
+  ) {}
 
-  static async open(choice: Backend, warn: (m: string) => void = (m) => process.stderr.write(`oauth-ssh: ${m}\n`)): Promise<TokenStore> {
-    const keychain = new KeychainStore();
-    const file = new FileStore();
-    if (choice === 'file') return new TokenStore(file, keychain, file);
-    if (await KeychainStore.available()) return new TokenStore(keychain, keychain, file);
-    if (choice === 'keychain') throw new TokenStoreError('no keychain is available (on Linux: no Secret Service on the session D-Bus); start one, or set "backend: file" in the client config');
-    const marker = join(privateDir(dataDir()), '.file-backend-warned');
-    if (!existsSync(marker)) {
-      warn(`no keychain available; keeping tokens in ${join(dataDir(), 'tokens.json')} (mode 0600). Set "backend: file" in the client config to silence this.`);
-      writeFileSync(marker, '', { mode: 0o600 });
-    }
-    return new TokenStore(file, keychain, file);
+  /**
+   * Opening is free: reading a cached token uses the store its record names.
+   * Which store new secrets go to is decided (keychain probe and all) by
+   * `backend()`, on the first write or before a login starts.
+   */
+  static open(choice: Backend, warn: (m: string) => void = (m) => process.stderr.write(`oauth-ssh: ${m}\n`)): TokenStore {
+    return new TokenStore(choice, warn);
   }
 
   /** For reading metadata only (`token list`): touches no keychain, so it never prompts or fails on one. */
   static forListing(): TokenStore {
-    const file = new FileStore();
-    return new TokenStore(file, new KeychainStore(), file);
+    return new TokenStore('file', () => {});
+  }
+
+  backend(): Promise<SecretStore> {
+    this.chosen ??= this.decide();
+    return this.chosen;
+  }
+
+  private async decide(): Promise<SecretStore> {
+    if (this.choice === 'file') return this.stores.file;
+    if (await KeychainStore.available()) return this.stores.keychain;
+    if (this.choice === 'keychain') throw new TokenStoreError('no keychain is available (on Linux: no Secret Service on the session D-Bus); start one, or set "backend: file" in the client config');
+    const marker = join(privateDir(dataDir()), '.file-backend-warned');
+    if (!existsSync(marker)) {
+      this.warn(`no keychain available; keeping tokens in ${join(dataDir(), 'tokens.json')} (mode 0600). Set "backend: file" in the client config to silence this.`);
+      writeFileSync(marker, '', { mode: 0o600 });
+    }
+    return this.stores.file;
   }
 
   list(): HostRecord[] {
@@ -77,9 +86,10 @@ export class TokenStore {
 
   async save(record: Omit<HostRecord, 'backend' | 'updatedAt'>, secrets: Secrets): Promise<HostRecord> {
     const previous = this.record(record.key);
-    await this.backend.set(record.key, secrets);
-    if (previous && previous.backend !== this.backend.name) await this.stores[previous.backend].delete(record.key);
-    const full: HostRecord = { ...record, backend: this.backend.name, updatedAt: Math.floor(Date.now() / 1000) };
+    const backend = await this.backend();
+    await backend.set(record.key, secrets);
+    if (previous && previous.backend !== backend.name) await this.stores[previous.backend].delete(record.key);
+    const full: HostRecord = { ...record, backend: backend.name, updatedAt: Math.floor(Date.now() / 1000) };
     await this.metadata.update((all) => ({ ...all, [record.key]: full }));
     return full;
   }

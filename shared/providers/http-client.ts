@@ -5,7 +5,7 @@
  * stop hammering a rate-limited server. Every failure to get a usable
  * answer is a ProviderUnavailableError; bodies are never logged.
  */
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
 import { ProviderUnavailableError } from '../errors.js';
 
 export interface HttpJsonOptions {
@@ -21,14 +21,21 @@ export interface JsonResponse {
 }
 
 export class HttpJsonClient {
-  private readonly pool: Pool;
+  private poolPromise: Promise<Pool> | undefined;
   private readonly base: URL;
   private blockedUntil = 0;
 
   constructor(private readonly options: HttpJsonOptions) {
     this.base = new URL(options.baseUrl);
-    const ms = options.timeoutSeconds * 1000;
-    this.pool = new Pool(this.base.origin, { connections: 16, connectTimeout: ms, headersTimeout: ms, bodyTimeout: ms, keepAliveTimeout: 30_000 });
+  }
+
+  /** undici is loaded on first use: a CLI run that needs no HTTP should not pay for it. */
+  private pool(): Promise<Pool> {
+    this.poolPromise ??= import('undici').then(({ Pool }) => {
+      const ms = this.options.timeoutSeconds * 1000;
+      return new Pool(this.base.origin, { connections: 16, connectTimeout: ms, headersTimeout: ms, bodyTimeout: ms, keepAliveTimeout: 30_000 });
+    });
+    return this.poolPromise;
   }
 
   async request(method: 'GET' | 'POST', path: string, init: { headers?: Record<string, string>; form?: Record<string, string>; json?: unknown } = {}): Promise<JsonResponse> {
@@ -61,7 +68,7 @@ export class HttpJsonClient {
     const fullPath = this.base.pathname.replace(/\/$/, '') + path;
     let res;
     try {
-      res = await this.pool.request({ method, path: fullPath, headers, body });
+      res = await (await this.pool()).request({ method, path: fullPath, headers, body });
     } catch (err) {
       throw new ProviderUnavailableError(`cannot reach ${this.base.host}: ${(err as Error).message}`, { cause: err });
     }
@@ -80,8 +87,8 @@ export class HttpJsonClient {
     }
   }
 
-  close(): Promise<void> {
-    return this.pool.close();
+  async close(): Promise<void> {
+    if (this.poolPromise) await (await this.poolPromise).close();
   }
 }
 
