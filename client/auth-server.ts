@@ -100,6 +100,12 @@ export class AuthServer {
     return body as unknown as DeviceAuthorization;
   }
 
+  /** Globus's validate: is the token still active? Used after a denial, to tell a revoked token from other refusals. */
+  async isActive(token: string): Promise<boolean> {
+    const res = await this.http.request('POST', '/v2/oauth2/token/validate', { form: { client_id: this.clientId, token } });
+    return res.status === 200 && isObject(res.body) && res.body.active === true;
+  }
+
   /** RFC 7009; unknown tokens are fine. */
   async revoke(token: string): Promise<void> {
     const res = await this.http.request('POST', '/v2/oauth2/token/revoke', { form: { client_id: this.clientId, token } });

@@ -5,9 +5,9 @@
  */
 import { AuthServer } from './auth-server.js';
 import { loadClientConfig, settingsForHost } from './config.js';
-import { startAskpassServer } from './askpass.js';
+import { startAskpassServer, type PromptExpectation } from './askpass.js';
 import { parseSshArgs } from './ssh-args.js';
-import { resolveDestination } from './ssh-resolve.js';
+import { resolveDestination, type ResolvedDestination } from './ssh-resolve.js';
 import { runSsh } from './ssh-runner.js';
 import { hostKey, TokenStore } from './store/token-store.js';
 import { acquireToken, resolveTarget, type HostTarget } from './tokens.js';
@@ -29,6 +29,16 @@ export function typedHost(destination: string): string {
  */
 export function promptOptions(resolved: { batchMode: boolean; kbdInteractive: boolean }): string[] {
   return [...(resolved.batchMode ? ['-oBatchMode=no'] : []), ...(resolved.kbdInteractive ? [] : ['-oKbdInteractiveAuthentication=yes'])];
+}
+
+async function runWithToken(token: string, argv: string[], resolved: ResolvedDestination, expect: PromptExpectation): Promise<{ code: number; answered: number }> {
+  const askpass = await startAskpassServer(token, expect);
+  try {
+    const code = await runSsh([...promptOptions(resolved), ...argv], askpass.program);
+    return { code, answered: askpass.answered() };
+  } finally {
+    askpass.close();
+  }
 }
 
 export async function connect(argv: string[]): Promise<number> {
@@ -63,17 +73,23 @@ export async function connect(argv: string[]): Promise<number> {
         ({ token, record } = await acquireToken(store, server, target, { ...base, forceLogin: true, ...(verdict.idp ? { idp: verdict.idp } : {}) }));
       }
     }
-    const askpass = await startAskpassServer(token, {
+    const expect = {
       user: resolved.user,
       hosts: [resolved.hostname, ...(resolved.hostKeyAlias ? [resolved.hostKeyAlias] : [])],
       acceptUnprefixed: resolved.proxyJump === null,
       batch: resolved.batchMode,
-    });
-    try {
-      return await runSsh([...promptOptions(resolved), ...argv], askpass.program);
-    } finally {
-      askpass.close();
+    };
+    const first = await runWithToken(token, argv, resolved, expect);
+    if (first.code !== 255 || first.answered === 0 || (await server.isActive(token).catch(() => true))) return first.code;
+    // Denied with a token the authorization server no longer honours (revoked): renew it, once.
+    await store.markExpired(target.key);
+    if (!mayLogin) {
+      say(`oauth-ssh: the token for ${target.fqdn} was revoked; run \`oauth-ssh login ${target.fqdn}\``);
+      return first.code;
     }
+    say(`oauth-ssh: the token for ${target.fqdn} was revoked; getting a new one.`);
+    ({ token } = await acquireToken(store, server, target, { ...base, forceLogin: false }));
+    return (await runWithToken(token, argv, resolved, expect)).code;
   } finally {
     await server.close();
   }

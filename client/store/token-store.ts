@@ -94,6 +94,11 @@ export class TokenStore {
     return full;
   }
 
+  /** The access token stopped working before its time (revoked): the next use refreshes or logs in. */
+  async markExpired(key: string): Promise<void> {
+    await this.metadata.update((all) => (all[key] ? { ...all, [key]: { ...all[key]!, expiresAt: 0 } } : all));
+  }
+
   async remove(record: HostRecord): Promise<void> {
     await this.stores[record.backend].delete(record.key);
     await this.metadata.update((all) => {

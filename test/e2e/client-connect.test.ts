@@ -97,3 +97,32 @@ test('scp, sftp, rsync and git work through oauth-ssh', async (t) => {
   );
   t.regex(git.stdout, /refs\/heads\/main/, git.stderr);
 });
+
+test('a revoked token: told so, then renewed (refresh) without a new login', async (t) => {
+  const { idp, user, client, server } = await world(t);
+  t.is((await runClient(client, ['login', client.hostAlias, '--device'], { onStderr: approveWhenShown(idp, 'alice@example.org') })).code, 0);
+  const token = (await runClient(client, ['token', 'show', client.hostAlias])).stdout.trim();
+  await fetch(`${idp.url}/v2/oauth2/token/revoke`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token, client_id: '5d5bdb54-44c4-4a2f-8ec9-46effb994ff3' }) });
+  const denied = await runClient(client, [...client.sshArgs, client.hostAlias, 'id', '-un']);
+  t.is(denied.code, 255);
+  t.regex(denied.stderr, /the token is not active/, 'the server\'s reason');
+  t.regex(denied.stderr, /oauth-ssh: the token for ssh\.example\.org was revoked; run `oauth-ssh login ssh\.example\.org`/);
+  const renewed = await runClient(client, [...client.sshArgs, client.hostAlias, 'id', '-un']);
+  t.is(renewed.code, 0, renewed.stderr);
+  t.is(renewed.stdout.trim(), user.name);
+  t.notRegex(renewed.stderr, /enter the code/, 'refreshed, no login flow');
+  t.deepEqual(server.audit.map((e) => e.decision), ['AUTH_ERR', 'SUCCESS']);
+});
+
+test('a revoked token with a terminal at hand: renewed and the connection retried at once', async (t) => {
+  const { idp, user, client } = await world(t);
+  t.is((await runClient(client, ['login', client.hostAlias, '--device'], { onStderr: approveWhenShown(idp, 'alice@example.org') })).code, 0);
+  const token = (await runClient(client, ['token', 'show', client.hostAlias])).stdout.trim();
+  await fetch(`${idp.url}/v2/oauth2/token/revoke`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token, client_id: '5d5bdb54-44c4-4a2f-8ec9-46effb994ff3' }) });
+  await writeFile(client.env.OAUTH_SSH_CONFIG!, `${await readFile(client.env.OAUTH_SSH_CONFIG!, 'utf8')}policy_cache_ttl: 0\n`);
+  const cmd = [process.execPath, '--import', import.meta.resolve('tsx'), join(process.cwd(), 'client/bin.ts'), ...client.sshArgs, client.hostAlias, 'id', '-un'].map((a) => `'${a}'`).join(' ');
+  const result = await run('script', ['-qefc', cmd, '/dev/null'], { env: client.env, timeoutMs: 60_000 });
+  t.is(result.code, 0, result.stdout);
+  t.regex(result.stdout, /the token for ssh\.example\.org was revoked; getting a new one/);
+  t.regex(result.stdout, new RegExp(`${user.name}\\r?\\n`));
+});
