@@ -2,6 +2,7 @@
  * The oauth-ssh client against the real sshd + our server + the dev IdP.
  */
 import test from 'ava';
+import { spawn } from 'node:child_process';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestIdp } from '../helpers/dev-idp.js';
@@ -125,4 +126,36 @@ test('a revoked token with a terminal at hand: renewed and the connection retrie
   t.is(result.code, 0, result.stdout);
   t.regex(result.stdout, /the token for ssh\.example\.org was revoked; getting a new one/);
   t.regex(result.stdout, new RegExp(`${user.name}\\r?\\n`));
+});
+
+test('copy-paste flow (--no-browser): the URL is shown, the code pasted at the terminal', async (t) => {
+  const { idp, user, client } = await world(t);
+  await idp.control('PUT', 'auto-approve', { identity: 'alice@example.org' });
+  const cmd = [process.execPath, '--import', import.meta.resolve('tsx'), join(process.cwd(), 'client/bin.ts'), 'login', client.hostAlias, '--no-browser'].map((a) => `'${a}'`).join(' ');
+  const child = spawn('script', ['-qefc', cmd, '/dev/null'], { env: client.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let pasted = false;
+  const done = new Promise<number | null>((resolve) => child.on('close', resolve));
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    const url = /(http:\/\/127\.0\.0\.1:\d+\/v2\/oauth2\/authorize\?\S+)/.exec(out)?.[1];
+    if (url && /Authorization code: /.test(out) && !pasted) {
+      pasted = true;
+      void (async () => {
+        // The person's browser: sign in (auto-approved) and read the code off the copy-paste page.
+        const res = await fetch(url, { redirect: 'manual' });
+        const code = new URL(res.headers.get('location')!).searchParams.get('code')!;
+        child.stdin.write(`${code}\r`);
+      })();
+    }
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const code = await done;
+  clearTimeout(timer);
+  t.is(code, 0, out);
+  t.regex(out, /Open this URL in a browser on any device, log in, and paste the code it shows/);
+  t.regex(out, /Logged in for ssh\.example\.org as alice@example\.org/);
+  t.notRegex(out.split('Authorization code: ')[1] ?? '', /[A-Za-z0-9_-]{40}/, 'the pasted code is not echoed');
+  const ssh = await runClient(client, [...client.sshArgs, client.hostAlias, 'id', '-un']);
+  t.is(ssh.stdout.trim(), user.name);
 });
