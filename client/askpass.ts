@@ -1,24 +1,28 @@
 /**
  * Answering ssh's prompts. ssh runs SSH_ASKPASS (SSH_ASKPASS_REQUIRE=force)
- * for every keyboard-interactive prompt; ours is a launcher in a private
- * 0700 directory that asks the parent oauth-ssh over a Unix socket in the
- * same directory. The parent answers only this connection's token prompt,
- * `(user@host) Enter your OAuth token: ` for the expected user and host, and
- * only once; every other prompt (passwords, passphrases, host keys, a jump
- * host's token prompt) is asked on the user's terminal, as ssh would have.
+ * for every keyboard-interactive prompt; ours is a small sh script in a
+ * private 0700 directory, written for one connection. It answers only that
+ * connection's token prompt, `(user@host) Enter your OAuth token: ` for the
+ * expected user and host, by reading a FIFO beside it that the parent
+ * oauth-ssh writes the token into once and then removes; the token is never
+ * on disk, in argv or in an environment. Every other prompt (passwords,
+ * passphrases, host keys, a jump host's token prompt) is asked on the user's
+ * terminal as ssh would have (or refused in batch mode). Being sh, not Node,
+ * the answer costs no interpreter start-up on the connection's critical path.
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer, type Server } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync, chmodSync, constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeLauncher } from './launcher.js';
+import { selfCommand, shellQuote } from './launcher.js';
 import { askTerminal } from './tty.js';
 
-export const TOKEN_PROMPT = 'Enter your OAuth token: ';
+export const TOKEN_PROMPT = 'Enter your OAuth token:';
 
 export interface PromptExpectation {
   user: string;
-  /** Names ssh may show for this host: HostName, HostKeyAlias. */
+  /** Names ssh may show for this host: HostName, HostKeyAlias (ssh shows them in lower case). */
   hosts: string[];
   /** Whether a prompt without OpenSSH's "(user@host) " prefix may be answered (no jump hosts in play). */
   acceptUnprefixed: boolean;
@@ -26,12 +30,15 @@ export interface PromptExpectation {
   batch?: boolean;
 }
 
-/** Is `prompt` this connection's token prompt? */
+/** The exact prompts (without trailing space) that are this connection's token prompt. */
+export function tokenPrompts(expect: PromptExpectation): string[] {
+  const prefixed = [...new Set(expect.hosts.map((h) => h.toLowerCase()))].map((h) => `(${expect.user}@${h}) ${TOKEN_PROMPT}`);
+  return expect.acceptUnprefixed ? [...prefixed, TOKEN_PROMPT] : prefixed;
+}
+
+/** Is `prompt` this connection's token prompt? (The sh askpass applies the same list.) */
 export function isTokenPrompt(prompt: string, expect: PromptExpectation): boolean {
-  const text = `${prompt.trimEnd()} `;
-  if (text === TOKEN_PROMPT) return expect.acceptUnprefixed;
-  const m = /^\((.*)@([^@()]*)\) Enter your OAuth token: $/.exec(text);
-  return m !== null && m[1] === expect.user && expect.hosts.some((h) => h.toLowerCase() === m[2]!.toLowerCase());
+  return tokenPrompts(expect).includes(prompt.replace(/ $/, ''));
 }
 
 export interface AskpassServer {
@@ -42,44 +49,49 @@ export interface AskpassServer {
   close(): void;
 }
 
-export async function startAskpassServer(token: string, expect: PromptExpectation): Promise<AskpassServer> {
+export async function startAskpassServer(answer: string, expect: PromptExpectation): Promise<AskpassServer> {
   const base = process.env.XDG_RUNTIME_DIR && process.env.XDG_RUNTIME_DIR.startsWith('/') ? process.env.XDG_RUNTIME_DIR : tmpdir();
   const dir = mkdtempSync(join(base, 'oauth-ssh-askpass-'));
   chmodSync(dir, 0o700);
-  const socketPath = join(dir, 's');
-  let answers = 0;
-  const server: Server = createServer((socket) => {
-    let buffer = '';
-    socket.on('error', () => {});
-    socket.on('data', (d: Buffer) => {
-      buffer += d.toString('utf8');
-      if (!buffer.includes('\n') || buffer.length > 65536) return;
-      let prompt = '';
-      try {
-        prompt = String((JSON.parse(buffer.slice(0, buffer.indexOf('\n'))) as { prompt?: unknown }).prompt ?? '');
-      } catch {
-        socket.destroy();
-        return;
-      }
-      if (isTokenPrompt(prompt, expect)) {
-        // One answer per connection: a second token prompt means the first was refused.
-        socket.end(`${JSON.stringify(answers++ === 0 ? { answer: token } : { cancel: true })}\n`);
-      } else {
-        socket.end(`${JSON.stringify(expect.batch ? { cancel: true } : { ask: true })}\n`);
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
-  chmodSync(socketPath, 0o600);
+  const fifo = join(dir, 'answer');
+  execFileSync('mkfifo', ['-m', '600', fifo]);
+  const patterns = tokenPrompts(expect).flatMap((p) => [shellQuote(p), shellQuote(`${p} `)]).join('|');
+  const other = expect.batch ? 'exit 1' : `exec ${selfCommand()} __askpass-ask "$1"`;
   const program = join(dir, 'askpass');
-  // The launcher runs this same program in helper mode; nothing secret is in it.
-  writeLauncher(program, ['__askpass', socketPath]);
+  writeFileSync(program, `#!/bin/sh
+case "$1" in
+  ${patterns}) exec cat ${shellQuote(fifo)} 2>/dev/null ;;
+esac
+${other}
+`, { mode: 0o700 });
+
+  // One writer, opened in the background: it completes when the script's cat opens the FIFO.
+  let answers = 0;
+  let closed = false;
+  const writer = (async () => {
+    const handle = await open(fifo, 'w');
+    try {
+      if (closed) return;
+      answers++;
+      rmSync(fifo, { force: true }); // a second token prompt finds nothing: the first answer was refused
+      await handle.write(`${answer}\n`);
+    } finally {
+      await handle.close();
+    }
+  })().catch(() => {});
   return {
     program,
     answered: () => answers,
     close: () => {
-      server.close();
-      rmSync(dir, { recursive: true, force: true });
+      closed = true;
+      // Release a writer still waiting for a reader, then forget everything.
+      try {
+        const fd = open(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+        void fd.then((h) => writer.finally(() => h.close())).catch(() => {});
+      } catch {
+        // already answered and removed
+      }
+      void writer.finally(() => rmSync(dir, { recursive: true, force: true }));
     },
   };
 }
@@ -90,28 +102,4 @@ export async function askPerson(prompt: string): Promise<number> {
   if (answer === null) return 1;
   process.stdout.write(`${answer}\n`);
   return 0;
-}
-
-/** The helper side, run by ssh as SSH_ASKPASS: prints the answer on stdout, or exits 1 to cancel. */
-export async function askpassHelper(socketPath: string, prompt: string): Promise<number> {
-  const reply = await new Promise<{ answer?: string; ask?: boolean; cancel?: boolean }>((resolve) => {
-    const socket = createConnection(socketPath);
-    let buffer = '';
-    socket.on('connect', () => socket.write(`${JSON.stringify({ prompt })}\n`));
-    socket.on('data', (d: Buffer) => (buffer += d.toString('utf8')));
-    socket.on('end', () => {
-      try {
-        resolve(JSON.parse(buffer));
-      } catch {
-        resolve({ ask: true });
-      }
-    });
-    socket.on('error', () => resolve({ ask: true }));
-  });
-  if (reply.answer !== undefined) {
-    process.stdout.write(`${reply.answer}\n`);
-    return 0;
-  }
-  if (reply.cancel) return 1;
-  return askPerson(prompt);
 }

@@ -59,8 +59,8 @@ async function commands(argv: string[]): Promise<number> {
 
 async function main(argv: string[]): Promise<number> {
   switch (argv[0]) {
-    case '__askpass':
-      return (await import('./askpass.js')).askpassHelper(argv[1]!, argv.slice(2).join(' '));
+    case '__askpass-ask':
+      return (await import('./askpass.js')).askPerson(argv.slice(1).join(' '));
     case '__askpass-standalone':
       return (await import('./standalone.js')).standaloneAskpass(argv.slice(1).join(' '));
     case 'ensure':

@@ -35,7 +35,7 @@ test('ssh -G: options that do not bear on the destination are left out', (t) => 
 test('only this connection\'s token prompt is answered', (t) => {
   const expect = { user: 'alice', hosts: ['login.example.org'], acceptUnprefixed: false };
   t.true(isTokenPrompt('(alice@login.example.org) Enter your OAuth token: ', expect));
-  t.true(isTokenPrompt('(alice@LOGIN.example.org) Enter your OAuth token:', expect));
+  t.true(isTokenPrompt('(alice@login.example.org) Enter your OAuth token:', expect), 'without the trailing space');
   t.false(isTokenPrompt('(alice@bastion.example.org) Enter your OAuth token: ', expect), 'a jump host');
   t.false(isTokenPrompt('(bob@login.example.org) Enter your OAuth token: ', expect), 'another user');
   t.false(isTokenPrompt('(alice@login.example.org) Password: ', expect));
