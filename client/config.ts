@@ -5,11 +5,11 @@
  * is registered as, another authorization server). Documented in
  * client/CONFIG.md.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../shared/errors.js';
-import { configDir } from './paths.js';
+import { configDir, privateDir } from './paths.js';
 
 export type Backend = 'auto' | 'keychain' | 'file';
 
@@ -102,22 +102,50 @@ export function parseClientConfig(doc: unknown, file: string | null): ClientConf
   };
 }
 
-export function loadClientConfig(): ClientConfig {
-  const file = configPath();
-  let text: string;
+/**
+ * The parsed document is cached as JSON beside the other caches, keyed by the
+ * file's path, size and mtime: loading the YAML parser costs more than the
+ * rest of a cached-token connection's start-up.
+ */
+function cachePath(): string {
+  const base = process.env.XDG_CACHE_HOME?.startsWith('/') ? process.env.XDG_CACHE_HOME : join(homedir(), '.cache');
+  return join(base, 'oauth-ssh', 'config.json');
+}
+
+async function parseCached(file: string, stamp: string): Promise<unknown> {
   try {
-    text = readFileSync(file, 'utf8');
+    const cached = JSON.parse(readFileSync(cachePath(), 'utf8')) as { file?: string; stamp?: string; doc?: unknown };
+    if (cached.file === file && cached.stamp === stamp) return cached.doc;
+  } catch {
+    // no cache yet, or a damaged one: parse the file
+  }
+  const text = readFileSync(file, 'utf8');
+  let doc: unknown;
+  try {
+    doc = (await import('yaml')).parse(text);
+  } catch (err) {
+    throw new ConfigError(file, `not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  try {
+    privateDir(join(cachePath(), '..'));
+    writeFileSync(cachePath(), JSON.stringify({ file, stamp, doc }), { mode: 0o600 });
+  } catch {
+    // a cache we cannot write only costs time
+  }
+  return doc;
+}
+
+export async function loadClientConfig(): Promise<ClientConfig> {
+  const file = configPath();
+  let stamp: string;
+  try {
+    const st = statSync(file);
+    stamp = `${st.size}:${st.mtimeMs}:${st.ino}`;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return parseClientConfig({}, null);
     throw new ConfigError(file, `cannot read: ${(err as NodeJS.ErrnoException).code}`);
   }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new ConfigError(file, `not valid YAML: ${(err as Error).message.split('\n')[0]}`);
-  }
-  return parseClientConfig(doc, file);
+  return parseClientConfig(await parseCached(file, stamp), file);
 }
 
 function globMatch(pattern: string, value: string): boolean {

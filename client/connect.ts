@@ -11,7 +11,6 @@ import { resolveDestination, type ResolvedDestination } from './ssh-resolve.js';
 import { runSsh } from './ssh-runner.js';
 import { hostKey, TokenStore } from './store/token-store.js';
 import { acquireToken, resolveTarget, type HostTarget } from './tokens.js';
-import { hostPolicy, loginMeetsPolicy } from './host-policy.js';
 import { hasTerminal, say } from './tty.js';
 
 /** The host part of a destination as typed (`user@host`, `ssh://user@host:port`). */
@@ -44,7 +43,7 @@ async function runWithToken(token: string, argv: string[], resolved: ResolvedDes
 export async function connect(argv: string[]): Promise<number> {
   const args = parseSshArgs(argv);
   const resolved = await resolveDestination(args);
-  const config = loadClientConfig();
+  const config = await loadClientConfig();
   const names = [typedHost(args.destination), resolved.hostname];
   const store = TokenStore.open(config.backend);
 
@@ -66,6 +65,7 @@ export async function connect(argv: string[]): Promise<number> {
     let { token, record } = await acquireToken(store, server, target, { ...base, forceLogin: false });
     // Ask the host's policy first; renew a login it would refuse rather than fail at the server.
     if (config.policyCacheTtl > 0 && mayLogin) {
+      const { hostPolicy, loginMeetsPolicy } = await import('./host-policy.js');
       const policy = await hostPolicy(args, resolved, target.key, settings.queryAccount, config.policyCacheTtl, say);
       const verdict = policy ? loginMeetsPolicy(record, policy) : { ok: true as const };
       if (!verdict.ok) {

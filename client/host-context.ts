@@ -26,7 +26,7 @@ export interface HostContext {
 export async function hostContext(sshArgs: string[]): Promise<HostContext> {
   const args = parseSshArgs(sshArgs);
   const resolved = await resolveDestination(args);
-  const config = loadClientConfig();
+  const config = await loadClientConfig();
   const names = [typedHost(args.destination), resolved.hostname];
   const settings = settingsForHost(config, names);
   return { config, store: TokenStore.open(config.backend), names, key: hostKey(settings.authUrl, settings.fqdn), args, resolved, queryAccount: settings.queryAccount };

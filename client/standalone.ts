@@ -13,7 +13,7 @@ import { hasTerminal, say } from './tty.js';
 /** Exit 0 when HOST has a fresh token (Match exec then applies); 1 with the reason on stderr otherwise. */
 export async function ensure(host: string): Promise<number> {
   try {
-    const config = loadClientConfig();
+    const config = await loadClientConfig();
     const store = TokenStore.open(config.backend);
     const { target, server } = await resolveTarget(config, [host]);
     try {
@@ -34,7 +34,7 @@ export async function standaloneAskpass(prompt: string): Promise<number> {
   const m = PROMPT.exec(prompt.trimEnd());
   if (!m) return askPerson(prompt);
   try {
-    const config = loadClientConfig();
+    const config = await loadClientConfig();
     const settings = settingsForHost(config, [m[2]!]);
     const store = TokenStore.open(config.backend);
     const record = store.record(hostKey(settings.authUrl, settings.fqdn));

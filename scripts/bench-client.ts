@@ -70,6 +70,14 @@ try {
 
   const sshKey = await timeIt('ssh -i key', 'ssh', ['-F', client.sshConfig, '-i', key, '-o', 'PreferredAuthentications=publickey', '-o', 'IdentitiesOnly=yes', client.hostAlias, 'true'], client.env);
   const oauth = await timeIt('oauth-ssh', process.execPath, ['dist/client/bin.js', '-F', client.sshConfig, '-o', 'PubkeyAuthentication=no', client.hostAlias, 'true'], client.env);
+  // The same keyboard-interactive login with plain ssh and a trivial askpass: what the protocol and server cost, without our client.
+  const tokenFile = join(client.home, 'bench-token');
+  const shown = await run(process.execPath, ['dist/client/bin.js', 'token', 'show', client.hostAlias], { env: client.env });
+  writeFileSync(tokenFile, shown.stdout, { mode: 0o600 });
+  const trivialAskpass = join(client.home, 'bench-askpass');
+  writeFileSync(trivialAskpass, `#!/bin/sh\nexec cat '${tokenFile}'\n`, { mode: 0o700 });
+  const sshKbd = await timeIt('ssh kbd-interactive', 'ssh', ['-F', client.sshConfig, '-o', 'PubkeyAuthentication=no', client.hostAlias, 'true'], { ...client.env, SSH_ASKPASS: trivialAskpass, SSH_ASKPASS_REQUIRE: 'force' });
+  const sshG = await timeIt('ssh -G', 'ssh', ['-G', '-F', client.sshConfig, client.hostAlias], client.env);
   const nodeStart = await timeIt('node -e 0', process.execPath, ['-e', '0'], client.env);
   const clientStart = await timeIt('oauth-ssh --version', process.execPath, ['dist/client/bin.js', '--version'], client.env);
   console.log(
@@ -80,6 +88,9 @@ try {
         oauth_ssh_cached_ms: +oauth.toFixed(1),
         ratio_oauth_ssh_vs_ssh_key: +(oauth / sshKey).toFixed(2),
         goal_ratio: 1.1,
+        ssh_kbd_interactive_trivial_askpass_ms: +sshKbd.toFixed(1),
+        ratio_oauth_ssh_vs_same_login_without_client: +(oauth / sshKbd).toFixed(2),
+        ssh_G_ms: +sshG.toFixed(1),
         node_startup_ms: +nodeStart.toFixed(1),
         oauth_ssh_startup_ms: +clientStart.toFixed(1),
       },

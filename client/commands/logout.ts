@@ -28,7 +28,7 @@ export const logoutCommand = {
   handler: async (argv: { host?: string; all: boolean; '--'?: string[] }) => {
     if (argv.all === (argv.host !== undefined || (argv['--']?.length ?? 0) > 0)) throw new UsageError('name a host or give --all');
     if (argv.all) {
-      const store = TokenStore.open(loadClientConfig().backend);
+      const store = TokenStore.open((await loadClientConfig()).backend);
       for (const record of store.list()) await logoutRecord(store, record);
       return;
     }

@@ -30,7 +30,7 @@ const listCommand = {
   describe: 'the hosts you have tokens for (reads no secrets)',
   builder: (y: Argv) => y.option('json', { type: 'boolean', default: false }),
   handler: async (argv: { json: boolean }) => {
-    loadClientConfig(); // a broken config is reported here too
+    await loadClientConfig(); // a broken config is reported here too
     const store = TokenStore.forListing();
     const now = Math.floor(Date.now() / 1000);
     const rows = store.list().map((r) => listRow(r, now));
