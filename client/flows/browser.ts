@@ -12,6 +12,7 @@ import open from 'open';
 import { sanitizeForTerminal } from '../../shared/sanitize.js';
 import { terminalQr } from '../../shared/qr.js';
 import { LoginError, LOGIN_SCOPES, type AuthServer, type TokenSet } from '../auth-server.js';
+import { countdown } from '../countdown.js';
 import { askTerminal, say } from '../tty.js';
 import { pkce } from './pkce.js';
 
@@ -99,7 +100,8 @@ export async function browserFlow(server: AuthServer, scope: string, options: Au
     if (!(await openBrowser(url))) say('Could not open a browser.');
     say(`Log in in your browser; if it did not open, visit:\n${url}`);
     const timer = new Promise<{ error: string }>((resolve) => setTimeout(() => resolve({ error: 'no answer from the browser within 5 minutes' }), LOOPBACK_TIMEOUT_MS).unref());
-    const result = await Promise.race([callback, timer]);
+    const stop = countdown('Waiting for the browser…', Date.now() + LOOPBACK_TIMEOUT_MS);
+    const result = await Promise.race([callback, timer]).finally(stop);
     if ('error' in result) throw new LoginError(`login failed: ${sanitizeForTerminal(result.error)}`);
     return await server.exchangeCode(result.code, redirectUri, verifier, scope);
   } finally {

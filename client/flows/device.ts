@@ -5,19 +5,12 @@
  */
 import { sanitizeForTerminal } from '../../shared/sanitize.js';
 import { terminalQr } from '../../shared/qr.js';
-import { LOGIN_SCOPES, LoginError, TokenEndpointError, type AuthServer, type TokenSet } from '../auth-server.js';
+import { LOGIN_SCOPES, LoginError, TokenEndpointError, type AuthServer, type DeviceAuthorization, type TokenSet } from '../auth-server.js';
+import { countdown } from '../countdown.js';
 import { say } from '../tty.js';
 
-export async function deviceFlow(server: AuthServer, scope: string, publish: (url: string) => void): Promise<TokenSet> {
-  const device = await server.deviceAuthorization(`${LOGIN_SCOPES} ${scope}`);
-  const complete = device.verification_uri_complete ?? device.verification_uri;
-  const qr = await terminalQr(complete, { invert: true });
-  if (qr) say(qr);
-  say(`To log in, open ${sanitizeForTerminal(device.verification_uri)} and enter the code ${sanitizeForTerminal(device.user_code)}`);
-  if (device.verification_uri_complete) say(`(or open ${sanitizeForTerminal(complete, 400)})`);
-  publish(complete);
+async function pollUntilDone(server: AuthServer, device: DeviceAuthorization, scope: string, deadline: number): Promise<TokenSet> {
   let interval = Math.max(1, device.interval ?? 5);
-  const deadline = Date.now() + device.expires_in * 1000;
   for (;;) {
     await new Promise((r) => setTimeout(r, interval * 1000));
     if (Date.now() > deadline) throw new LoginError('the device code expired before it was approved; run the command again');
@@ -34,5 +27,22 @@ export async function deviceFlow(server: AuthServer, scope: string, publish: (ur
       if (err.error === 'expired_token') throw new LoginError('the device code expired before it was approved; run the command again');
       throw err;
     }
+  }
+}
+
+export async function deviceFlow(server: AuthServer, scope: string, publish: (url: string) => void): Promise<TokenSet> {
+  const device = await server.deviceAuthorization(`${LOGIN_SCOPES} ${scope}`);
+  const complete = device.verification_uri_complete ?? device.verification_uri;
+  const qr = await terminalQr(complete, { invert: true });
+  if (qr) say(qr);
+  say(`To log in, open ${sanitizeForTerminal(device.verification_uri)} and enter the code ${sanitizeForTerminal(device.user_code)}`);
+  if (device.verification_uri_complete) say(`(or open ${sanitizeForTerminal(complete, 400)})`);
+  publish(complete);
+  const deadline = Date.now() + device.expires_in * 1000;
+  const stop = countdown('Waiting for approval…', deadline);
+  try {
+    return await pollUntilDone(server, device, scope, deadline);
+  } finally {
+    stop();
   }
 }

@@ -159,3 +159,13 @@ test('copy-paste flow (--no-browser): the URL is shown, the code pasted at the t
   const ssh = await runClient(client, [...client.sshArgs, client.hostAlias, 'id', '-un']);
   t.is(ssh.stdout.trim(), user.name);
 });
+
+test('10 parallel connections that all need a refresh: rotation stays safe, all log in', async (t) => {
+  const { idp, client, server } = await world(t);
+  t.is((await runClient(client, ['login', client.hostAlias, '--device'], { onStderr: approveWhenShown(idp, 'alice@example.org') })).code, 0);
+  await writeFile(client.env.OAUTH_SSH_CONFIG!, `${await readFile(client.env.OAUTH_SSH_CONFIG!, 'utf8')}refresh_margin: 7200\n`);
+  const runs = await Promise.all(Array.from({ length: 10 }, () => runClient(client, [...client.sshArgs, client.hostAlias, 'true'], { timeoutMs: 90_000 })));
+  t.deepEqual(runs.map((r) => r.code), Array(10).fill(0), runs.map((r) => r.stderr).join('\n'));
+  t.is(server.audit.filter((e) => e.decision === 'SUCCESS').length, 10);
+  t.notRegex(runs.map((r) => r.stderr).join(''), /can no longer be refreshed/, 'no refresh token was spent twice');
+});
