@@ -6,7 +6,8 @@ import { UsageError } from '../shared/errors.js';
 import { parseSshArgs, type SshArgs } from './ssh-args.js';
 import { resolveDestination, type ResolvedDestination } from './ssh-resolve.js';
 import { hostKey, TokenStore } from './store/token-store.js';
-import { resolveTarget, type HostTarget } from './tokens.js';
+import { acquireToken, resolveTarget, type HostTarget } from './tokens.js';
+import { hasTerminal } from './tty.js';
 
 export interface HostContext {
   config: ClientConfig;
@@ -42,4 +43,15 @@ export function hostArgs(argv: { host?: string; '--'?: Array<string | number> })
 
 export async function hostTarget(ctx: HostContext): Promise<{ target: HostTarget; server: AuthServer }> {
   return resolveTarget(ctx.config, ctx.names);
+}
+
+/** Runs `use` with a valid token for the context's host (cached, refreshed, or a login when a terminal is at hand). */
+export async function withHostToken<T>(ctx: HostContext, use: (token: string, target: HostTarget) => Promise<T>): Promise<T> {
+  const { target, server } = await hostTarget(ctx);
+  try {
+    const { token } = await acquireToken(ctx.store, server, target, { mode: 'browser', forceLogin: false, mayLogin: hasTerminal(), minValidity: ctx.config.refreshMargin });
+    return await use(token, target);
+  } finally {
+    await server.close();
+  }
 }

@@ -13,19 +13,12 @@ import { settingsForHost, type ClientConfig } from './config.js';
 import type { AuthorizeOptions } from './flows/browser.js';
 import { withLock } from './lock.js';
 import { dataDir } from './paths.js';
-import { hostKey, type HostRecord, type TokenStore } from './store/token-store.js';
+import { hostKey, type HostRecord, type HostTarget, type TokenStore } from './store/token-store.js';
+
+export type { HostTarget };
 import { say } from './tty.js';
 
 export type LoginMode = 'browser' | 'no-browser' | 'device';
-
-export interface HostTarget {
-  key: string;
-  fqdn: string;
-  authUrl: string;
-  clientId: string;
-  resourceServer: string;
-  scope: string;
-}
 
 export interface AcquireOptions extends AuthorizeOptions {
   mode: LoginMode;

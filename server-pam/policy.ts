@@ -6,6 +6,7 @@
  */
 import { SessionViolationError } from '../shared/errors.js';
 import type { SessionAuthentication, VerifiedToken } from '../shared/providers/provider.js';
+import { formatDuration } from '../shared/format.js';
 import { sanitizeForTerminal } from '../shared/sanitize.js';
 
 export interface SessionPolicy {
@@ -29,13 +30,6 @@ function idpPermitted(auth: SessionAuthentication, permitted: string[]): boolean
 const fresh = (auth: SessionAuthentication, minutes: number | null, now: number) => minutes === null || now - auth.authTime <= minutes * 60;
 const mfaOk = (auth: SessionAuthentication, mfa: boolean) => !mfa || auth.amr.includes('mfa');
 
-export function formatAge(seconds: number): string {
-  if (seconds < 90) return `${Math.max(0, Math.round(seconds))} s`;
-  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min`;
-  if (seconds < 48 * 3600) return `${Math.round(seconds / 3600)} h`;
-  return `${Math.round(seconds / 86400)} days`;
-}
-
 /** Throws SessionViolationError naming what is wrong and what to run; `host` goes into the advice. */
 export function checkSessionPolicy(token: VerifiedToken, policy: SessionPolicy, host: string, now = Date.now() / 1000): SessionAuthentication | undefined {
   if (!policyIsSet(policy)) return undefined;
@@ -54,7 +48,7 @@ export function checkSessionPolicy(token: VerifiedToken, policy: SessionPolicy, 
   const newest = fromPermitted.reduce((a, b) => (a.authTime >= b.authTime ? a : b));
   if (!fromPermitted.some((a) => fresh(a, authenticationTimeout, now))) {
     throw new SessionViolationError(
-      `your last login at ${sanitizeForTerminal(newest.idp?.name ?? 'your identity provider')} was ${formatAge(now - newest.authTime)} ago; this host requires one within ${authenticationTimeout} min: ${fix}`,
+      `your last login at ${sanitizeForTerminal(newest.idp?.name ?? 'your identity provider')} was ${formatDuration(now - newest.authTime)} ago; this host requires one within ${authenticationTimeout} min: ${fix}`,
     );
   }
   throw new SessionViolationError(`this host requires multi-factor authentication (MFA) and your recent login did not use it: ${fix} and use MFA`);

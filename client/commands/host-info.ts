@@ -1,12 +1,11 @@
 /** `accounts HOST` and `status HOST`: what this identity may do on a host, and how our login compares with its policy. */
 import type { Argv } from 'yargs';
 import { sanitizeForTerminal } from '../../shared/sanitize.js';
-import { hostArgs, hostContext, hostTarget } from '../host-context.js';
+import { hostArgs, hostContext, withHostToken } from '../host-context.js';
 import { hostPolicy, loginMeetsPolicy } from '../host-policy.js';
 import { queryHost } from '../in-band.js';
-import { acquireToken } from '../tokens.js';
-import { hasTerminal, say } from '../tty.js';
-import { formatDuration } from './token.js';
+import { say } from '../tty.js';
+import { formatDuration } from '../../shared/format.js';
 
 type HostArgv = { host?: string; '--'?: string[]; json: boolean };
 const hostBuilder = (y: Argv) => y.positional('host', { type: 'string', describe: 'the host (or: -- [ssh options] host)' }).option('json', { type: 'boolean', default: false });
@@ -17,18 +16,14 @@ export const accountsCommand = {
   builder: hostBuilder,
   handler: async (argv: HostArgv) => {
     const ctx = await hostContext(hostArgs(argv));
-    const { target, server } = await hostTarget(ctx);
-    try {
-      const { token } = await acquireToken(ctx.store, server, target, { mode: 'browser', forceLogin: false, mayLogin: hasTerminal(), minValidity: ctx.config.refreshMargin });
+    await withHostToken(ctx, async (token, target) => {
       const reply = await queryHost(ctx.args, ctx.resolved, ctx.queryAccount, 'get_account_map', token);
       const accounts = ((reply.account_map as { permitted_accounts?: unknown } | undefined)?.permitted_accounts ?? []) as unknown[];
       const names = accounts.filter((a): a is string => typeof a === 'string').map((a) => sanitizeForTerminal(a, 64));
       if (argv.json) console.log(JSON.stringify(names));
       else if (names.length === 0) console.log(`Your identity maps to no account on ${target.fqdn}; ask its administrator.`);
       else for (const n of names) console.log(n);
-    } finally {
-      await server.close();
-    }
+    });
   },
 };
 

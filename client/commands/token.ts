@@ -1,16 +1,10 @@
 import type { Argv } from 'yargs';
 import { sanitizeForTerminal } from '../../shared/sanitize.js';
 import { loadClientConfig } from '../config.js';
-import { hostArgs, hostContext, hostTarget } from '../host-context.js';
+import { formatDuration } from '../../shared/format.js';
+import { hostArgs, hostContext, withHostToken } from '../host-context.js';
 import { TokenStore, type HostRecord } from '../store/token-store.js';
-import { acquireToken } from '../tokens.js';
-import { hasTerminal, say } from '../tty.js';
-
-export function formatDuration(seconds: number): string {
-  const s = Math.abs(seconds);
-  const text = s < 90 ? `${Math.round(s)} s` : s < 90 * 60 ? `${Math.round(s / 60)} min` : s < 48 * 3600 ? `${Math.round(s / 3600)} h` : `${Math.round(s / 86400)} days`;
-  return seconds < 0 ? `${text} ago` : text;
-}
+import { say } from '../tty.js';
 
 function listRow(r: HostRecord, now: number) {
   return {
@@ -63,14 +57,10 @@ const showCommand = {
   builder: (y: Argv) => y.positional('host', { type: 'string' }),
   handler: async (argv: { host?: string; '--'?: string[] }) => {
     const ctx = await hostContext(hostArgs(argv));
-    const { target, server } = await hostTarget(ctx);
-    try {
-      const { token } = await acquireToken(ctx.store, server, target, { mode: 'browser', forceLogin: false, mayLogin: hasTerminal(), minValidity: ctx.config.refreshMargin });
+    await withHostToken(ctx, async (token) => {
       if (process.stdout.isTTY) say('oauth-ssh: this is a secret: anyone who has it can log in as you until it expires. Paste it only at the host\'s token prompt.');
       process.stdout.write(`${token}\n`);
-    } finally {
-      await server.close();
-    }
+    });
   },
 };
 

@@ -7,10 +7,12 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from '../config.js';
 import { dataDir, privateDir } from '../paths.js';
+import type { LoginFacts } from '../id-token.js';
 import { JsonFile } from './json-file.js';
 import { FileStore, KeychainStore, TokenStoreError, type Secrets, type SecretStore } from './secret-store.js';
 
-export interface HostRecord {
+/** Which host a token is for: the authorization server, the CLI's client there, and the SSH service's client and scope. */
+export interface HostTarget {
   key: string;
   fqdn: string;
   authUrl: string;
@@ -18,12 +20,10 @@ export interface HostRecord {
   /** The SSH service's client id (the token's resource server). */
   resourceServer: string;
   scope: string;
+}
+
+export interface HostRecord extends HostTarget, LoginFacts {
   expiresAt: number;
-  identity: string | null;
-  idp: string | null;
-  idpId: string | null;
-  authTime: number | null;
-  mfa: boolean | null;
   hasRefresh: boolean;
   backend: SecretStore['name'];
   updatedAt: number;

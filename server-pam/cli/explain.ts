@@ -10,7 +10,7 @@ import { sanitizeForTerminal } from '../../shared/sanitize.js';
 import { loadServerConfig } from '../config.js';
 import { decisionContext } from '../daemon.js';
 import { decideLogin } from '../decide.js';
-import { formatAge } from '../policy.js';
+import { formatDuration } from '../../shared/format.js';
 
 export const explainCommand = {
   command: 'explain',
@@ -39,7 +39,7 @@ export const explainCommand = {
         for (const step of decision.trace) console.log(`${step.ok ? 'ok  ' : 'FAIL'}  ${step.step.padEnd(8)} ${sanitizeForTerminal(step.detail, 400)}`);
         const now = Date.now() / 1000;
         for (const a of decision.token?.authentications ?? []) {
-          console.log(`      session  identity ${a.identityId} at ${sanitizeForTerminal(a.idp?.name ?? '?')}, ${formatAge(now - a.authTime)} ago, amr ${a.amr.join(',') || '-'}`);
+          console.log(`      session  identity ${a.identityId} at ${sanitizeForTerminal(a.idp?.name ?? '?')}, ${formatDuration(now - a.authTime)} ago, amr ${a.amr.join(',') || '-'}`);
         }
         console.log(`=> ${decision.result}: ${sanitizeForTerminal(decision.reason, 400)}`);
       }
