@@ -169,3 +169,29 @@ test('10 parallel connections that all need a refresh: rotation stays safe, all 
   t.is(server.audit.filter((e) => e.decision === 'SUCCESS').length, 10);
   t.notRegex(runs.map((r) => r.stderr).join(''), /can no longer be refreshed/, 'no refresh token was spent twice');
 });
+
+test('an unregistered host is a clear error before any login', async (t) => {
+  const { client } = await world(t);
+  await writeFile(client.env.OAUTH_SSH_CONFIG!, (await readFile(client.env.OAUTH_SSH_CONFIG!, 'utf8')).replace(/fqdn: ssh\.example\.org/g, 'fqdn: unknown.example.org'));
+  const result = await runClient(client, ['login', client.hostAlias, '--device']);
+  t.is(result.code, 1);
+  t.regex(result.stderr, /unknown\.example\.org is not registered as an oauth-ssh host at http:\/\/127\.0\.0\.1:\d+\. .*`oauth-ssh-server register unknown\.example\.org`/);
+  t.notRegex(result.stderr, /enter the code/);
+});
+
+test('--force-login with --identity authenticates afresh as the chosen linked identity', async (t) => {
+  const { idp, client } = await world(t);
+  const browser = join(client.home, 'browser');
+  await writeFile(browser, '#!/bin/sh\nexec curl -fsSL -o /dev/null "$1"\n', { mode: 0o755 });
+  await idp.control('PUT', 'auto-approve', { identity: 'alice@example.org' });
+  t.is((await runClient(client, ['login', client.hostAlias], { env: { BROWSER: browser } })).code, 0);
+  // Reusing the cached login needs no flow at all, even with the auto-approval gone.
+  await idp.control('DELETE', 'auto-approve');
+  t.regex((await runClient(client, ['login', client.hostAlias], { env: { BROWSER: '/bin/false' } })).stderr, /Logged in for ssh\.example\.org as alice@example\.org/);
+  await idp.control('PUT', 'auto-approve', { identity: 'alice@lab.example.net', mfa: true });
+  const forced = await runClient(client, ['login', client.hostAlias, '--force-login', '--identity', 'ea8003d5-abb8-43b4-b980-d71c535b3eb9'], { env: { BROWSER: browser } });
+  t.is(forced.code, 0, forced.stderr);
+  t.regex(forced.stderr, /Logged in for ssh\.example\.org as alice@lab\.example\.net \(Example Lab\)/);
+  const list = JSON.parse((await runClient(client, ['token', 'list', '--json'])).stdout);
+  t.like(list[0], { identity: 'alice@lab.example.net', idp: 'Example Lab' });
+});
