@@ -7,6 +7,7 @@
 import { OAuthSshError, ProviderUnavailableError } from '../shared/errors.js';
 import { HttpJsonClient } from '../shared/providers/http-client.js';
 import { GLOBUS_SCOPE_PREFIX } from '../shared/providers/globus.js';
+import { tokenForScope } from '../shared/providers/token-response.js';
 
 export class LoginError extends OAuthSshError {
   constructor(message: string) {
@@ -127,17 +128,13 @@ export class TokenEndpointError extends OAuthSshError {
 
 /** From a Globus token response (top level + other_tokens), the token whose scope includes `scope`. */
 export function pickToken(body: Json, scope: string): TokenSet {
-  const candidates = [body, ...(Array.isArray(body.other_tokens) ? body.other_tokens.filter(isObject) : [])];
-  const match = candidates.find((c) => typeof c.scope === 'string' && c.scope.split(/\s+/).includes(scope));
-  if (!match || typeof match.access_token !== 'string') {
-    throw new LoginError(`the authorization server returned no token with the scope ${scope}; was the consent for this host refused?`);
-  }
-  const expiresIn = typeof match.expires_in === 'number' ? match.expires_in : 3600;
+  const match = tokenForScope(body, scope);
+  if (!match) throw new LoginError(`the authorization server returned no token with the scope ${scope}; was the consent for this host refused?`);
   return {
-    accessToken: match.access_token,
-    refreshToken: typeof match.refresh_token === 'string' ? match.refresh_token : null,
-    expiresAt: Math.floor(Date.now() / 1000) + expiresIn,
-    scope: String(match.scope),
+    accessToken: match.accessToken,
+    refreshToken: match.refreshToken,
+    expiresAt: Math.floor(Date.now() / 1000) + match.expiresIn,
+    scope: match.scope,
     idToken: typeof body.id_token === 'string' ? body.id_token : null,
   };
 }

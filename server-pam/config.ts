@@ -45,12 +45,18 @@ export interface ServerConfig {
   introspectionCacheTtl: number;
   httpTimeout: number;
   audit: AuditTarget;
+  /** An empty answer to the token prompt starts a device login (plain ssh clients). */
+  deviceFlow: boolean;
+  /** Seconds a device login may take in all; keep it below sshd's LoginGraceTime. */
+  deviceFlowDeadline: number;
+  deviceQr: boolean;
 }
 
 const MULTI = new Set(['auth_method', 'map_file', 'permitted_idps', 'issuers', 'allow_accounts']);
 const SINGLE = new Set([
   'client_id', 'client_secret', 'client_secret_file', 'idp_suffix', 'authentication_timeout', 'mfa', 'environment', 'auth_url',
   'socket', 'min_uid', 'query_account', 'introspection_cache_ttl', 'http_timeout', 'audit_log',
+  'device_flow', 'device_flow_deadline', 'device_qr',
 ]);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DOMAIN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i;
@@ -181,8 +187,13 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
   const permittedIdps = many('permitted_idps').map((p) => p.toLowerCase());
   for (const p of permittedIdps) if (!UUID.test(p) && !DOMAIN.test(p)) fail('permitted_idps', `permitted_idps entry "${p}" is neither an IdP UUID nor a domain`);
 
-  const mfaValue = one('mfa')?.value.toLowerCase();
-  if (mfaValue !== undefined && mfaValue !== 'true' && mfaValue !== 'false') fail('mfa', `mfa must be true or false, got "${mfaValue}"`);
+  const bool = (key: string, fallback: boolean): boolean => {
+    const v = one(key)?.value.toLowerCase();
+    if (v === undefined) return fallback;
+    if (v !== 'true' && v !== 'false') fail(key, `${key} must be true or false, got "${v}"`);
+    return v === 'true';
+  };
+  const mfa = bool('mfa', false);
 
   const allowAccounts = many('allow_accounts');
   for (const a of allowAccounts) if (!ACCOUNT.test(a)) fail('allow_accounts', `"${a}" is not an account name`);
@@ -209,7 +220,7 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
     accountMap,
     permittedIdps,
     authenticationTimeout: timeout === 0 ? null : timeout,
-    mfa: mfaValue === 'true',
+    mfa,
     socketPath,
     minUid: int('min_uid', 0, 1000),
     allowAccounts,
@@ -217,6 +228,9 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
     introspectionCacheTtl: int('introspection_cache_ttl', 0, 60),
     httpTimeout: int('http_timeout', 1, 10),
     audit,
+    deviceFlow: bool('device_flow', false),
+    deviceFlowDeadline: int('device_flow_deadline', 10, 100),
+    deviceQr: bool('device_qr', true),
   };
 }
 

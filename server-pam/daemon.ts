@@ -84,6 +84,7 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
     policy: { permittedIdps: config.permittedIdps, authenticationTimeout: config.authenticationTimeout, mfa: config.mfa },
     queryAccount: config.queryAccount,
     audit: options.audit ?? auditSink(config.audit),
+    ...(config.deviceFlow && globus ? { device: { provider: globus, options: { deadlineSeconds: config.deviceFlowDeadline, qr: config.deviceQr } } } : {}),
   };
 
   const sockets = new Set<Socket>();

@@ -8,6 +8,8 @@ import { sanitizeForTerminal } from '../shared/sanitize.js';
 import type { AuditEvent, AuditSink } from './audit.js';
 import { encodeReply, errorReply, parseAnswer } from './commands.js';
 import { accountsForToken, decideLogin, failure, type Decision, type DecisionContext } from './decide.js';
+import type { DeviceFlowProvider } from '../shared/providers/provider.js';
+import { deviceLogin, type DeviceLoginOptions } from './device-login.js';
 import type { SessionPolicy } from './policy.js';
 import type { PamConversation, PamRequest, PamResult } from './protocol.js';
 
@@ -19,6 +21,8 @@ export interface HandlerDeps {
   policy: SessionPolicy;
   queryAccount: string;
   audit: AuditSink;
+  /** Present when an empty answer may start a device login. */
+  device?: { provider: DeviceFlowProvider; options: DeviceLoginOptions };
 }
 
 function loginEvent(request: PamRequest, decision: Decision, op?: string): AuditEvent {
@@ -92,13 +96,26 @@ export async function handleAuthentication(deps: HandlerDeps, request: PamReques
   if (request.user === deps.queryAccount) {
     return denied('AUTH_ERR', 'login attempt as the query account', `oauth-ssh: the account ${deps.queryAccount} only answers queries; log in as your own account.`);
   }
-  if (parsed.kind === 'empty') {
+  if (parsed.kind === 'empty' && !deps.device) {
     const host = await deps.decision.host().catch(() => 'this-host');
     return denied('AUTH_ERR', 'empty answer to the token prompt', `oauth-ssh: no token given. Connect with \`oauth-ssh ${request.user}@${host}\`, or paste a token from \`oauth-ssh token show ${host}\`.`);
   }
 
+  let token: string | undefined;
   const viaCommand = parsed.kind === 'command';
-  const token = viaCommand ? parsed.accessToken : parsed.token;
+  const op = viaCommand ? 'login' : parsed.kind === 'empty' ? 'device' : undefined;
+  if (parsed.kind === 'empty') {
+    try {
+      token = await deviceLogin(deps.device!.provider, conv, deps.device!.options);
+    } catch (err) {
+      const f = failure(err, await deps.decision.host().catch(() => 'this-host'));
+      conv.error(err instanceof InvalidTokenError ? `oauth-ssh: ${f.reason}.` : f.userMessage);
+      await deps.audit({ event: 'login', op: 'device', rhost: request.rhost, service: request.service, user: request.user, decision: f.result, reason: f.reason });
+      return f.result;
+    }
+  } else {
+    token = viaCommand ? parsed.accessToken : parsed.token;
+  }
   if (!token) {
     conv.info(errorReply('INVALID_TOKEN', 'login needs an access_token'));
     await deps.audit({ event: 'login', op: 'login', rhost: request.rhost, service: request.service, user: request.user, decision: 'AUTH_ERR', reason: 'login command without access_token' });
@@ -111,7 +128,7 @@ export async function handleAuthentication(deps: HandlerDeps, request: PamReques
     // decideLogin turns every error into a decision; this is the last guard of failing closed.
     return denied('AUTHINFO_UNAVAIL', `unexpected error: ${errorMessage(err)}`, 'oauth-ssh: internal error.');
   }
-  await deps.audit(loginEvent(request, decision, viaCommand ? 'login' : undefined));
+  await deps.audit(loginEvent(request, decision, op));
   if (decision.result !== 'SUCCESS') {
     if (viaCommand && decision.code !== 'OK') conv.info(errorReply(decision.code, decision.reason));
     else conv.error(decision.userMessage);

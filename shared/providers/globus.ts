@@ -9,7 +9,8 @@ import { InvalidTokenError, OAuthSshError, ProviderUnavailableError } from '../e
 import { secretHash, secretHashPrefix } from '../secret-hash.js';
 import { TtlCache } from '../ttl-cache.js';
 import { basicAuth, HttpJsonClient } from './http-client.js';
-import type { IdentityProviderInfo, LinkedIdentity, SessionAuthentication, TokenVerifier, VerifiedToken } from './provider.js';
+import type { DeviceAuthorizationInfo, DeviceFlowProvider, DevicePoll, IdentityProviderInfo, LinkedIdentity, SessionAuthentication, TokenVerifier, VerifiedToken } from './provider.js';
+import { tokenForScope } from './token-response.js';
 
 export class InvalidRegistrationError extends OAuthSshError {
   constructor(message: string) {
@@ -52,7 +53,7 @@ interface GlobusIdentity {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export class GlobusAuth implements TokenVerifier {
+export class GlobusAuth implements TokenVerifier, DeviceFlowProvider {
   private readonly http: HttpJsonClient;
   private readonly auth: string;
   private readonly introspections = new TtlCache<Introspection>();
@@ -107,6 +108,58 @@ export class GlobusAuth implements TokenVerifier {
   /** The scopes that admit a token to this host. */
   async acceptedScopes(): Promise<string[]> {
     return [this.options.clientId, ...(await this.clientFqdns())].map((s) => `${GLOBUS_SCOPE_PREFIX}${s}/ssh`);
+  }
+
+  /** The scope a device login asks for: this host's, by its first registered FQDN. */
+  private async deviceScope(): Promise<string> {
+    const [scope] = (await this.acceptedScopes()).slice(1);
+    return scope ?? `${GLOBUS_SCOPE_PREFIX}${this.options.clientId}/ssh`;
+  }
+
+  async startDeviceAuthorization(): Promise<DeviceAuthorizationInfo> {
+    const res = await this.http.request('POST', '/v2/oauth2/device_authorization', {
+      headers: { authorization: this.auth },
+      form: { scope: `openid profile email ${await this.deviceScope()}` },
+    });
+    if (res.status === 401 || res.status === 403) this.credentialsRejected(res.status, 'the device authorization');
+    const b = isObject(res.body) ? res.body : {};
+    if (res.status !== 200 || typeof b.device_code !== 'string' || typeof b.user_code !== 'string' || typeof b.verification_uri !== 'string') {
+      throw new ProviderUnavailableError(`the authorization server did not start a device login (HTTP ${res.status}${typeof b.error === 'string' ? `, ${b.error}` : ''})`);
+    }
+    return {
+      deviceCode: b.device_code,
+      userCode: b.user_code,
+      verificationUri: b.verification_uri,
+      verificationUriComplete: typeof b.verification_uri_complete === 'string' ? b.verification_uri_complete : null,
+      expiresIn: typeof b.expires_in === 'number' ? b.expires_in : 300,
+      interval: typeof b.interval === 'number' && b.interval > 0 ? b.interval : 5,
+    };
+  }
+
+  async pollDevice(deviceCode: string): Promise<DevicePoll> {
+    const res = await this.http.request('POST', '/v2/oauth2/token', {
+      headers: { authorization: this.auth },
+      form: { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: deviceCode },
+    });
+    if (res.status === 200) {
+      const token = tokenForScope(res.body, await this.deviceScope());
+      if (!token) throw new ProviderUnavailableError('the device login returned no token for this host');
+      return { status: 'approved', accessToken: token.accessToken };
+    }
+    const error = isObject(res.body) ? res.body.error : undefined;
+    switch (error) {
+      case 'authorization_pending':
+        return { status: 'pending' };
+      case 'slow_down':
+        return { status: 'slow_down' };
+      case 'access_denied':
+        return { status: 'denied' };
+      case 'expired_token':
+        return { status: 'expired' };
+      default:
+        if (res.status === 401) this.credentialsRejected(res.status, 'the device login');
+        throw new ProviderUnavailableError(`the device login failed at the authorization server (HTTP ${res.status}${typeof error === 'string' ? `, ${error}` : ''})`);
+    }
   }
 
   /** Associates `fqdn` with this client (the admin has proven DNS ownership). */

@@ -45,3 +45,26 @@ export interface VerifiedToken {
 export interface TokenVerifier {
   verify(token: string): Promise<VerifiedToken>;
 }
+
+/** RFC 8628, from the server's side: for plain ssh clients, the login happens on another device. */
+export interface DeviceAuthorizationInfo {
+  /** Secret: never logged or shown. */
+  deviceCode: string;
+  userCode: string;
+  verificationUri: string;
+  verificationUriComplete: string | null;
+  expiresIn: number;
+  interval: number;
+}
+
+export type DevicePoll =
+  | { status: 'pending' }
+  | { status: 'slow_down' }
+  | { status: 'approved'; accessToken: string }
+  | { status: 'denied' }
+  | { status: 'expired' };
+
+export interface DeviceFlowProvider {
+  startDeviceAuthorization(): Promise<DeviceAuthorizationInfo>;
+  pollDevice(deviceCode: string): Promise<DevicePoll>;
+}

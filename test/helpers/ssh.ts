@@ -5,6 +5,7 @@
  * answers file, one answer per prompt, recording the prompts it saw.
  * The answers travel through a file, never argv or the environment.
  */
+import { readFileSync } from 'node:fs';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Teardown } from './teardown.js';
@@ -23,6 +24,10 @@ export interface SshOptions {
   answers?: string[];
   sshOptions?: string[];
   timeoutMs?: number;
+  /** Called once for each prompt as askpass receives it (to act "after the prompt appeared"). */
+  onPrompt?: (prompt: string) => void;
+  /** Extra environment for ssh (e.g. a UTF-8 locale, without which ssh escapes non-ASCII prompt text). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function runSsh(t: Teardown, sshd: Sshd, options: SshOptions): Promise<SshRun> {
@@ -37,6 +42,13 @@ export async function runSsh(t: Teardown, sshd: Sshd, options: SshOptions): Prom
     `#!/bin/sh\nn=$(wc -l < '${prompts}')\nprintf '%s\\n' "$1" | tr '\\n' ' ' >> '${prompts}'\necho >> '${prompts}'\nsed -n "$((n + 1))p" '${answers}'\n`,
   );
   await chmod(askpass, 0o700);
+  let reported = 0;
+  const watcher = setInterval(() => {
+    if (!options.onPrompt) return;
+    const lines = readFileSync(prompts, 'utf8').split('\n').filter(Boolean);
+    for (const line of lines.slice(reported)) options.onPrompt(line.trimEnd());
+    reported = lines.length;
+  }, 50);
   const result = await run(
     'ssh',
     [
@@ -52,11 +64,12 @@ export async function runSsh(t: Teardown, sshd: Sshd, options: SshOptions): Prom
       ...(options.command ?? []),
     ],
     {
-      env: { PATH: process.env.PATH, HOME: dir, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' },
+      env: { PATH: process.env.PATH, HOME: dir, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0', ...options.env },
       detached: true, // setsid: no controlling terminal, as in CI
       timeoutMs: options.timeoutMs ?? 60_000,
     },
   );
+  clearInterval(watcher);
   const seen = (await readFile(prompts, 'utf8')).split('\n').filter(Boolean).map((p) => p.trimEnd());
   return { ...result, prompts: seen };
 }

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { chmod, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../../shared/errors.js';
 import { loadServerConfig, parseServerConfig } from '../../server-pam/config.js';
@@ -84,4 +84,14 @@ test('a secret readable by group or others, or a writable map file, refuses to s
   await chmod(map, 0o666);
   const withMap = await configFile(t, `client_id ${ID}\nclient_secret x\nmap_file ${map}\n`);
   t.throws(() => loadServerConfig(withMap), { message: /writable by group\/others; run: chmod go-w/ });
+});
+
+test('the example config parses (with its placeholders) and documents every key we accept', async (t) => {
+  const text = await readFile('server-pam/oauth-ssh.conf.example', 'utf8');
+  const config = parseServerConfig(text, 'server-pam/oauth-ssh.conf.example', () => {});
+  t.is(config.authUrl, 'https://auth.globus.org');
+  const documented = new Set([...text.matchAll(/^#?\s*([a-z_]+)\s/gm)].map((m) => m[1]));
+  for (const key of ['client_id', 'client_secret', 'environment', 'idp_suffix', 'map_file', 'permitted_idps', 'authentication_timeout', 'mfa', 'socket', 'min_uid', 'allow_accounts', 'query_account', 'introspection_cache_ttl', 'http_timeout', 'audit_log', 'device_flow', 'device_flow_deadline', 'device_qr']) {
+    t.true(documented.has(key), key);
+  }
 });

@@ -1,0 +1,83 @@
+/**
+ * The device flow at the prompt, for plain ssh clients: when the token
+ * prompt is answered with an empty line, start an RFC 8628 device
+ * authorization with the provider and show the URL, the code (always) and a
+ * QR code in ONE echo-off prompt (sshd holds info messages back until the
+ * next prompt), ending "Press Enter once you have approved". Polling runs
+ * while the prompt is up, at the provider's interval (+5 s on slow_down),
+ * within a deadline below sshd's LoginGraceTime; an early Enter just keeps
+ * waiting, with keep-alives to the bridge, until approval, denial or the
+ * deadline. The device code is never shown or logged.
+ */
+import { errorMessage, InvalidTokenError, ProviderUnavailableError } from '../shared/errors.js';
+import type { DeviceAuthorizationInfo, DeviceFlowProvider } from '../shared/providers/provider.js';
+import { terminalQr } from '../shared/qr.js';
+import { sanitizeForTerminal } from '../shared/sanitize.js';
+import type { PamConversation } from './protocol.js';
+
+const KEEPALIVE_MS = 5000;
+/** The prompt must leave the URL on an 80x24 screen. */
+const SCREEN = { columns: 80, rows: 24 };
+
+export interface DeviceLoginOptions {
+  deadlineSeconds: number;
+  qr: boolean;
+}
+
+export async function devicePrompt(device: DeviceAuthorizationInfo, qr: boolean): Promise<string> {
+  const url = sanitizeForTerminal(device.verificationUri, 300);
+  const code = sanitizeForTerminal(device.userCode, 40);
+  const text = [`To log in, open ${url}`, `and enter the code: ${code}`, '', 'Press Enter once you have approved: '];
+  let picture: string | null = null;
+  if (qr) {
+    picture = await terminalQr(device.verificationUriComplete ?? device.verificationUri, { invert: true });
+    const lines = picture?.split('\n') ?? [];
+    if (lines.length + text.length + 1 > SCREEN.rows || lines.some((l) => l.length > SCREEN.columns)) picture = null;
+  }
+  return [...(picture ? [picture] : []), ...text].join('\n');
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until a token, or throws: InvalidTokenError for denied/expired/too late, ProviderUnavailableError for outages. */
+async function pollForToken(provider: DeviceFlowProvider, device: DeviceAuthorizationInfo, deadline: number): Promise<string> {
+  let interval = device.interval;
+  for (;;) {
+    const wait = Math.min(interval * 1000, deadline - Date.now());
+    if (wait <= 0) throw new InvalidTokenError('the login was not approved in time; connect again to get a new code');
+    await sleep(wait);
+    const poll = await provider.pollDevice(device.deviceCode);
+    switch (poll.status) {
+      case 'approved':
+        return poll.accessToken;
+      case 'slow_down':
+        interval += 5;
+        break;
+      case 'denied':
+        throw new InvalidTokenError('the login was denied at the authorization server');
+      case 'expired':
+        throw new InvalidTokenError('the code expired before it was approved; connect again to get a new one');
+      case 'pending':
+        break;
+    }
+  }
+}
+
+/** Runs the device login and returns the access token it produced. */
+export async function deviceLogin(provider: DeviceFlowProvider, conv: PamConversation, options: DeviceLoginOptions): Promise<string> {
+  const device = await provider.startDeviceAuthorization();
+  const deadline = Date.now() + Math.min(options.deadlineSeconds, device.expiresIn) * 1000;
+  const token = pollForToken(provider, device, deadline);
+  token.catch(() => {}); // observed below; never an unhandled rejection while the prompt is up
+  const answer = await conv.prompt(await devicePrompt(device, options.qr), false);
+  if (answer === undefined) throw new InvalidTokenError('the device login was abandoned');
+  const keepalive = setInterval(() => conv.keepalive(), KEEPALIVE_MS);
+  try {
+    return await token;
+  } catch (err) {
+    if (err instanceof InvalidTokenError || err instanceof ProviderUnavailableError) throw err;
+    throw new ProviderUnavailableError(`device login failed: ${errorMessage(err)}`);
+  } finally {
+    clearInterval(keepalive);
+  }
+}
