@@ -4,7 +4,7 @@
  * or that is older than `staleMs` is taken over. The owner can leave a note
  * (the login URL) that waiters show, so N parallel connections show one URL.
  */
-import { closeSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { OAuthSshError } from '../shared/errors.js';
@@ -48,8 +48,17 @@ function alive(pid: number): boolean {
   }
 }
 
-function isStale(info: LockInfo | null, staleMs: number): boolean {
-  if (!info) return true; // unreadable: a crash between create and write
+/** Locks appear complete (written, then linked into place), so an unreadable one is damaged; give it a moment anyway. */
+const UNREADABLE_GRACE_MS = 5000;
+
+function isStale(path: string, info: LockInfo | null, staleMs: number): boolean {
+  if (!info) {
+    try {
+      return Date.now() - statSync(path).mtimeMs > UNREADABLE_GRACE_MS;
+    } catch {
+      return true; // gone already
+    }
+  }
   if (Date.now() - info.started > staleMs) return true;
   return info.host === hostname() && !alive(info.pid);
 }
@@ -62,16 +71,20 @@ export class FileLock {
     const deadline = Date.now() + options.timeoutMs;
     let lastNote: string | undefined | null = null;
     for (;;) {
+      // Write the owner's record first, then link it into place: link() is atomic and fails if
+      // the lock exists, so no one ever sees a half-written lock and mistakes it for a dead one.
+      const mine = `${path}.${process.pid}.${Date.now()}`;
+      writeFileSync(mine, JSON.stringify({ pid: process.pid, host: hostname(), started: Date.now() } satisfies LockInfo), { mode: 0o600 });
       try {
-        const fd = openSync(path, 'wx', 0o600);
-        writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname(), started: Date.now() } satisfies LockInfo));
-        closeSync(fd);
+        linkSync(mine, path);
         return new FileLock(path);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      } finally {
+        unlinkSync(mine);
       }
       const owner = readInfo(path);
-      if (isStale(owner, options.staleMs)) {
+      if (isStale(path, owner, options.staleMs)) {
         // Two waiters may both see it stale; only one unlink+create wins the O_EXCL race.
         try {
           if (JSON.stringify(readInfo(path)) === JSON.stringify(owner)) unlinkSync(path);
@@ -92,7 +105,10 @@ export class FileLock {
   /** Publishes a note (e.g. the login URL) for waiting processes. */
   note(text: string): void {
     const info = readInfo(this.path);
-    if (info && info.pid === process.pid) writeFileSync(this.path, JSON.stringify({ ...info, note: text }), { mode: 0o600 });
+    if (!info || info.pid !== process.pid) return;
+    const next = `${this.path}.${process.pid}.note`;
+    writeFileSync(next, JSON.stringify({ ...info, note: text }), { mode: 0o600 });
+    renameSync(next, this.path); // atomic: readers see the old record or the new one
   }
 
   release(): void {

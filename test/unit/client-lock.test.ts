@@ -35,3 +35,34 @@ test('a lock whose owner died, or that is too old, is taken over; a live one tim
   await t.throwsAsync(withLock(livePath, { staleMs: 60_000, timeoutMs: 300 }, async () => 'never'), { instanceOf: LockTimeoutError });
   t.is(JSON.parse(await readFile(livePath, 'utf8')).pid, process.ppid, 'a live owner keeps its lock');
 });
+
+test('an unreadable lock is not taken over at once (it may be one being written), only after a grace period', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'half.lock');
+  await writeFile(path, '');
+  await t.throwsAsync(withLock(path, { staleMs: 60_000, timeoutMs: 300 }, async () => 'too early'), { instanceOf: LockTimeoutError });
+  const { utimes } = await import('node:fs/promises');
+  const old = new Date(Date.now() - 60_000);
+  await utimes(path, old, old);
+  t.is(await withLock(path, { staleMs: 60_000, timeoutMs: 1000 }, async () => 'taken over'), 'taken over');
+});
+
+test('20 processes racing for one lock: exactly one holds it at a time', async (t) => {
+  const dir = await tempDir(t);
+  const lock = join(dir, 'race.lock');
+  const log = join(dir, 'log');
+  const script = `
+    import { withLock } from ${JSON.stringify(new URL('../../client/lock.ts', import.meta.url).href)};
+    import { appendFileSync } from 'node:fs';
+    await withLock(${JSON.stringify(lock)}, { staleMs: 60000, timeoutMs: 60000 }, async () => {
+      appendFileSync(${JSON.stringify(log)}, 'in\\n');
+      await new Promise((r) => setTimeout(r, 20));
+      appendFileSync(${JSON.stringify(log)}, 'out\\n');
+    });`;
+  const { run } = await import('../helpers/processes.js');
+  const results = await Promise.all(Array.from({ length: 20 }, () => run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeoutMs: 60_000 })));
+  t.deepEqual(results.map((r) => r.code), Array(20).fill(0), results.map((r) => r.stderr).join(''));
+  const lines = (await readFile(log, 'utf8')).trim().split('\n');
+  t.is(lines.length, 40);
+  t.true(lines.every((l, i) => l === (i % 2 === 0 ? 'in' : 'out')), 'never two holders at once');
+});
