@@ -54,16 +54,3 @@ export function parseSshArgs(argv: string[]): SshArgs {
   if (destination === undefined) throw new UsageError('no destination: usage is oauth-ssh [ssh options] [user@]host [command [argument ...]]');
   return { options, destination, command: argv.slice(i) };
 }
-
-/** The values of every `-o Key=value` / `-oKey value` for `key` (case-insensitive), in order. */
-export function optionValues(args: SshArgs, key: string): string[] {
-  const out: string[] = [];
-  for (let k = 0; k < args.options.length; k++) {
-    const o = args.options[k]!;
-    const value = o === '-o' ? args.options[k + 1] : o.startsWith('-o') ? o.slice(2) : undefined;
-    if (value === undefined) continue;
-    const m = /^\s*([A-Za-z]+)\s*[= ]\s*(.*)$/.exec(value);
-    if (m && m[1]!.toLowerCase() === key.toLowerCase()) out.push(m[2]!);
-  }
-  return out;
-}

@@ -5,7 +5,7 @@
  * so a corrupted cache costs a fresh login and nothing else. Updates take a
  * lock file beside the document.
  */
-import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { withLock } from '../lock.js';
 import { privateDir } from '../paths.js';
@@ -52,9 +52,5 @@ export class JsonFile<T extends object> {
       this.write(next);
       return next;
     });
-  }
-
-  exists(): boolean {
-    return existsSync(this.path);
   }
 }

@@ -49,7 +49,3 @@ export function groupScopes(scopes: string[], directory: Directory): ScopesByRes
   }
   return groups;
 }
-
-export function scopeFor(directory: Directory, fqdnOrClientId: string): string {
-  return `${directory.config.scopePrefix}${fqdnOrClientId}/ssh`;
-}
