@@ -17,6 +17,8 @@ export interface HostRule {
   /** Glob (`*`, `?`) on the host name as typed or as resolved by ssh -G. */
   match: string;
   fqdn?: string;
+  /** The SSH service's client id, when the authorization server cannot look it up by FQDN. */
+  serviceClientId?: string;
   queryAccount?: string;
   authUrl?: string;
   clientId?: string;
@@ -78,7 +80,7 @@ export function parseClientConfig(doc: unknown, file: string | null): ClientConf
   if (o.hosts !== undefined && !Array.isArray(o.hosts)) fail('hosts must be a list');
   const hosts = ((o.hosts as unknown[]) ?? []).map((raw, i) => {
     const h = (raw ?? {}) as Record<string, unknown>;
-    for (const k of Object.keys(h)) if (!['match', 'fqdn', 'auth_url', 'client_id', 'query_account'].includes(k)) fail(`hosts[${i}]: unknown key "${k}"`);
+    for (const k of Object.keys(h)) if (!['match', 'fqdn', 'auth_url', 'client_id', 'service_client_id', 'query_account'].includes(k)) fail(`hosts[${i}]: unknown key "${k}"`);
     const rule: HostRule = { match: str(h.match, `hosts[${i}].match`) ?? fail(`hosts[${i}] needs "match"`) };
     const fqdn = str(h.fqdn, `hosts[${i}].fqdn`);
     const authUrl = url(h.auth_url, `hosts[${i}].auth_url`);
@@ -86,6 +88,8 @@ export function parseClientConfig(doc: unknown, file: string | null): ClientConf
     if (fqdn) rule.fqdn = fqdn.toLowerCase();
     if (authUrl) rule.authUrl = authUrl;
     if (clientId) rule.clientId = clientId;
+    const serviceClientId = str(h.service_client_id, `hosts[${i}].service_client_id`);
+    if (serviceClientId) rule.serviceClientId = serviceClientId;
     const queryAccount = str(h.query_account, `hosts[${i}].query_account`);
     if (queryAccount) rule.queryAccount = queryAccount;
     return rule;
@@ -158,6 +162,7 @@ export interface HostSettings {
   authUrl: string;
   clientId: string;
   queryAccount: string;
+  serviceClientId: string | null;
 }
 
 /** The first matching host rule wins, per setting, over the top-level values. */
@@ -168,5 +173,11 @@ export function settingsForHost(config: ClientConfig, names: string[]): HostSett
   if (!clientId) {
     throw new ConfigError(config.file ?? configPath(), `no client_id for ${names[0]}: set "client_id" (the oauth-ssh client's id at your authorization server) in ${configPath()}`);
   }
-  return { fqdn: pick('fqdn') ?? names[names.length - 1]!, authUrl: pick('authUrl') ?? config.authUrl, clientId, queryAccount: pick('queryAccount') ?? config.queryAccount };
+  return {
+    fqdn: pick('fqdn') ?? names[names.length - 1]!,
+    authUrl: pick('authUrl') ?? config.authUrl,
+    clientId,
+    queryAccount: pick('queryAccount') ?? config.queryAccount,
+    serviceClientId: pick('serviceClientId') ?? null,
+  };
 }

@@ -38,10 +38,11 @@ export class NotLoggedInError extends OAuthSshError {
 export async function resolveTarget(config: ClientConfig, names: string[]): Promise<{ target: HostTarget; server: AuthServer }> {
   const settings = settingsForHost(config, names);
   const server = new AuthServer(settings.authUrl, settings.clientId);
-  const service = await server.clientForFqdn(settings.fqdn);
+  // A configured service client id spares the look-up (for servers that cannot answer it).
+  const resourceServer = settings.serviceClientId ?? (await server.clientForFqdn(settings.fqdn)).id;
   return {
     server,
-    target: { key: hostKey(settings.authUrl, settings.fqdn), fqdn: settings.fqdn, authUrl: settings.authUrl, clientId: settings.clientId, resourceServer: service.id, scope: sshScope(settings.fqdn) },
+    target: { key: hostKey(settings.authUrl, settings.fqdn), fqdn: settings.fqdn, authUrl: settings.authUrl, clientId: settings.clientId, resourceServer, scope: sshScope(settings.fqdn) },
   };
 }
 

@@ -26,7 +26,7 @@ const argv = await yargs(hideBin(process.argv))
       '  POST   /_dev/devices/CODE/deny\n' +
       '  POST   /_dev/sessions/update         {"identity": ..., "auth_age": SECONDS, "mfa": BOOL}\n' +
       '  POST   /_dev/tokens/expire           {"identity": ...}\n' +
-      '  POST   /_dev/faults                  {"path_prefix": "/v2/oauth2/token/introspect", "status": 503, "count": 1, "retry_after": 2, "delay_ms": 0}\n' +
+      '  POST   /_dev/faults                  {"path_prefix": "/v2/oauth2/token/introspect" (or "path": exact), "status": 503, "count": 1, "retry_after": 2, "delay_ms": 0, "body": "..."}\n' +
       '  DELETE /_dev/faults\n\n' +
       'Config file format: see shared/dev-idp/example.yaml.',
   )

@@ -56,9 +56,11 @@ function setFault(ctx: DevIdpContext, req: DevRequest) {
   const b = body(req);
   const status = Number(b.status ?? 503);
   if (!Number.isInteger(status) || status < 100 || status > 599) throw new OAuthHttpError(400, 'invalid_request', '"status" must be an HTTP status');
-  if (typeof b.path_prefix !== 'string' || !b.path_prefix.startsWith('/')) throw new OAuthHttpError(400, 'invalid_request', '"path_prefix" must start with /');
+  const path = b.path ?? b.path_prefix;
+  if (typeof path !== 'string' || !path.startsWith('/')) throw new OAuthHttpError(400, 'invalid_request', 'give "path_prefix" (or "path", matched exactly), starting with /');
   ctx.state.faults.push({
-    pathPrefix: b.path_prefix,
+    pathPrefix: path,
+    exact: b.path !== undefined,
     status,
     retryAfter: b.retry_after === undefined ? undefined : Number(b.retry_after),
     delayMs: Number(b.delay_ms ?? 0),

@@ -37,7 +37,7 @@ export interface RunningDevIdp {
 }
 
 async function applyFault(ctx: DevIdpContext, path: string): Promise<DevResponse | undefined> {
-  const fault = ctx.state.faults.find((f) => path.startsWith(f.pathPrefix) && f.remaining > 0);
+  const fault = ctx.state.faults.find((f) => (f.exact ? path === f.pathPrefix : path.startsWith(f.pathPrefix)) && f.remaining > 0);
   if (!fault) return undefined;
   fault.remaining--;
   if (fault.delayMs > 0) await sleep(fault.delayMs);

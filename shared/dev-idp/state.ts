@@ -92,6 +92,8 @@ export interface AutoApproval {
 /** A configured misbehaviour for requests whose path starts with `pathPrefix`. */
 export interface Fault {
   pathPrefix: string;
+  /** Match the path exactly instead of by prefix. */
+  exact: boolean;
   status: number;
   retryAfter: number | undefined;
   delayMs: number;

@@ -179,6 +179,15 @@ test('an unregistered host is a clear error before any login', async (t) => {
   t.notRegex(result.stderr, /enter the code/);
 });
 
+test('service_client_id: a host the authorization server cannot look up by FQDN still works', async (t) => {
+  const { idp, user, client } = await world(t);
+  await idp.control('POST', 'faults', { path: '/v2/api/clients', status: 404 });
+  await writeFile(client.env.OAUTH_SSH_CONFIG!, (await readFile(client.env.OAUTH_SSH_CONFIG!, 'utf8')).replace(/fqdn: ssh\.example\.org/g, 'fqdn: ssh.example.org\n    service_client_id: 864f1f73-da90-4bcd-9a1c-30d9feb10907'));
+  t.is((await runClient(client, ['login', client.hostAlias, '--device'], { onStderr: approveWhenShown(idp, 'alice@example.org') })).code, 0);
+  const ssh = await runClient(client, [...client.sshArgs, client.hostAlias, 'id', '-un']);
+  t.is(ssh.stdout.trim(), user.name, ssh.stderr);
+});
+
 test('--force-login with --identity authenticates afresh as the chosen linked identity', async (t) => {
   const { idp, client } = await world(t);
   const browser = join(client.home, 'browser');
