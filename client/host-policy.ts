@@ -49,19 +49,20 @@ export function loginMeetsPolicy(record: HostRecord, policy: HostPolicy, now = D
   return { ok: true };
 }
 
-const cacheFile = () => new JsonFile<Record<string, { policy: HostPolicy; fetchedAt: number }>>(join(dataDir(), 'policies.json'), 'policy cache');
+/** A host that did not answer is remembered too (policy null), so it is not asked again on every connection. */
+const cacheFile = () => new JsonFile<Record<string, { policy: HostPolicy | null; fetchedAt: number }>>(join(dataDir(), 'policies.json'), 'policy cache');
 
 /** The host's policy, from the cache while fresh; null when the host does not answer (the server decides then). */
 export async function hostPolicy(args: SshArgs, resolved: ResolvedDestination, key: string, queryAccount: string, ttl: number, warn: (m: string) => void): Promise<HostPolicy | null> {
   const file = cacheFile();
   const cached = file.read()[key];
   if (cached && Date.now() / 1000 - cached.fetchedAt < ttl) return cached.policy;
+  let policy: HostPolicy | null = null;
   try {
-    const policy = parsePolicy(await queryHost(args, resolved, queryAccount, 'get_security_policy'));
-    await file.update((all) => ({ ...all, [key]: { policy, fetchedAt: Math.floor(Date.now() / 1000) } }));
-    return policy;
+    policy = parsePolicy(await queryHost(args, resolved, queryAccount, 'get_security_policy'));
   } catch (err) {
     warn(`oauth-ssh: could not ask ${resolved.hostname} for its login policy (${errorMessage(err)}); connecting anyway`);
-    return null;
   }
+  await file.update((all) => ({ ...all, [key]: { policy, fetchedAt: Math.floor(Date.now() / 1000) } }));
+  return policy;
 }

@@ -40,12 +40,17 @@ export async function devicePrompt(device: DeviceAuthorizationInfo, qr: boolean)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until a token, or throws: InvalidTokenError for denied/expired/too late, ProviderUnavailableError for outages. */
-async function pollForToken(provider: DeviceFlowProvider, device: DeviceAuthorizationInfo, deadline: number): Promise<string> {
+async function pollForToken(provider: DeviceFlowProvider, device: DeviceAuthorizationInfo, deadline: number, abandoned: AbortSignal): Promise<string> {
   let interval = device.interval;
   for (;;) {
-    const wait = Math.min(interval * 1000, deadline - Date.now());
-    if (wait <= 0) throw new InvalidTokenError('the login was not approved in time; connect again to get a new code');
-    await sleep(wait);
+    if (abandoned.aborted) throw new InvalidTokenError('the device login was abandoned');
+    // Polling sooner than the interval breaks RFC 8628; if the next poll falls past the deadline, wait it out and stop.
+    const left = deadline - Date.now();
+    if (interval * 1000 > left) {
+      if (left > 0) await sleep(left);
+      throw new InvalidTokenError('the login was not approved in time; connect again to get a new code');
+    }
+    await sleep(interval * 1000);
     const poll = await provider.pollDevice(device.deviceCode);
     switch (poll.status) {
       case 'approved':
@@ -67,9 +72,16 @@ async function pollForToken(provider: DeviceFlowProvider, device: DeviceAuthoriz
 export async function deviceLogin(provider: DeviceFlowProvider, conv: PamConversation, options: DeviceLoginOptions): Promise<string> {
   const device = await provider.startDeviceAuthorization();
   const deadline = Date.now() + Math.min(options.deadlineSeconds, device.expiresIn) * 1000;
-  const token = pollForToken(provider, device, deadline);
+  const abandon = new AbortController();
+  const token = pollForToken(provider, device, deadline, abandon.signal);
   token.catch(() => {}); // observed below; never an unhandled rejection while the prompt is up
-  const answer = await conv.prompt(await devicePrompt(device, options.qr), false);
+  let answer: string | undefined;
+  try {
+    answer = await conv.prompt(await devicePrompt(device, options.qr), false);
+  } finally {
+    // A user who hung up (or gave no answer) is not waited for: stop polling the provider.
+    if (answer === undefined) abandon.abort();
+  }
   if (answer === undefined) throw new InvalidTokenError('the device login was abandoned');
   const keepalive = setInterval(() => conv.keepalive(), KEEPALIVE_MS);
   try {

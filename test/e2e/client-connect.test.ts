@@ -204,3 +204,14 @@ test('--force-login with --identity authenticates afresh as the chosen linked id
   const list = JSON.parse((await runClient(client, ['token', 'list', '--json'])).stdout);
   t.like(list[0], { identity: 'alice@lab.example.net', idp: 'Example Lab' });
 });
+
+test('a host that does not answer policy queries is asked once per policy_cache_ttl, not on every connection', async (t) => {
+  const { idp, client } = await world(t); // no query account on this server
+  t.is((await runClient(client, ['login', client.hostAlias, '--device'], { onStderr: approveWhenShown(idp, 'alice@example.org') })).code, 0);
+  const first = await runClient(client, ['status', '--', ...client.sshArgs, client.hostAlias]);
+  t.regex(first.stderr, /could not ask 127\.0\.0\.1 for its login policy/);
+  t.regex(first.stdout, /policy: {2}unknown/);
+  const second = await runClient(client, ['status', '--', ...client.sshArgs, client.hostAlias]);
+  t.notRegex(second.stderr, /could not ask/, 'remembered');
+  t.regex(second.stdout, /policy: {2}unknown/);
+});
