@@ -6,6 +6,7 @@
  * Our additions use the same grammar and are documented in server-pam/CONFIG.md.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { ConfigError } from '../shared/errors.js';
 import { parseMapFile, type AccountMap } from './map-file.js';
 
@@ -50,9 +51,11 @@ export interface ServerConfig {
   /** Seconds a device login may take in all; keep it below sshd's LoginGraceTime. */
   deviceFlowDeadline: number;
   deviceQr: boolean;
+  /** auth_method scitokens: JWTs (tokens containing ".") verified locally against these issuers. */
+  scitokens: { issuers: string[]; audiences: string[] } | null;
 }
 
-const MULTI = new Set(['auth_method', 'map_file', 'permitted_idps', 'issuers', 'allow_accounts']);
+const MULTI = new Set(['auth_method', 'map_file', 'permitted_idps', 'issuers', 'allow_accounts', 'scitokens_audience']);
 const SINGLE = new Set([
   'client_id', 'client_secret', 'client_secret_file', 'idp_suffix', 'authentication_timeout', 'mfa', 'environment', 'auth_url',
   'socket', 'min_uid', 'query_account', 'introspection_cache_ttl', 'http_timeout', 'audit_log',
@@ -126,11 +129,21 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
 
   const methods = many('auth_method').map((m) => m.toLowerCase());
   if (methods.length === 0) methods.push('globus_auth');
-  for (const m of methods) {
-    if (m === 'scitokens') fail('auth_method', 'auth_method scitokens is not supported by this version of oauth-ssh-server; remove it');
-    if (m !== 'globus_auth') fail('auth_method', `unknown auth_method "${m}" (supported: globus_auth)`);
+  for (const m of methods) if (m !== 'globus_auth' && m !== 'scitokens') fail('auth_method', `unknown auth_method "${m}" (supported: globus_auth, scitokens)`);
+  if (!methods.includes('globus_auth')) fail('auth_method', 'this version needs globus_auth in auth_method (scitokens works beside it)');
+  const issuers = many('issuers');
+  if (methods.includes('scitokens') && issuers.length === 0) fail('auth_method', 'auth_method scitokens needs "issuers": the token issuers (URLs) to trust');
+  if (!methods.includes('scitokens') && (issuers.length > 0 || entries.has('scitokens_audience'))) fail(entries.has('issuers') ? 'issuers' : 'scitokens_audience', '"issuers" and "scitokens_audience" need auth_method scitokens');
+  for (const i of issuers) {
+    let u: URL | undefined;
+    try {
+      u = new URL(i);
+    } catch {
+      // reported below
+    }
+    const loopback = u !== undefined && ['127.0.0.1', '[::1]', 'localhost'].includes(u.hostname);
+    if (!u || !(u.protocol === 'https:' || (u.protocol === 'http:' && loopback))) fail('issuers', `issuer "${i}" must be an https URL (http only on loopback)`);
   }
-  if (entries.has('issuers')) fail('issuers', '"issuers" belongs to auth_method scitokens, which this version does not support; remove it');
 
   const clientId = one('client_id')?.value ?? fail('client_id', 'client_id is required with auth_method globus_auth: the SSH service\'s client id');
   if (!UUID.test(clientId)) fail('client_id', `client_id must be a UUID, got "${clientId}"`);
@@ -231,6 +244,9 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
     deviceFlow: bool('device_flow', false),
     deviceFlowDeadline: int('device_flow_deadline', 10, 100),
     deviceQr: bool('device_qr', true),
+    scitokens: methods.includes('scitokens')
+      ? { issuers, audiences: many('scitokens_audience').length ? many('scitokens_audience') : [hostname(), 'https://wlcg.cern.ch/jwt/v1/any', 'ANY'] }
+      : null,
   };
 }
 

@@ -10,6 +10,7 @@ import { mkdirSync, statSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError, errorMessage } from '../shared/errors.js';
 import { GlobusAuth } from '../shared/providers/globus.js';
+import { JwtVerifier } from '../shared/providers/jwt-verifier.js';
 import type { TokenVerifier } from '../shared/providers/provider.js';
 import { auditSink, type AuditSink } from './audit.js';
 import type { ServerConfig } from './config.js';
@@ -86,6 +87,10 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
     audit: options.audit ?? auditSink(config.audit),
     ...(config.deviceFlow && globus ? { device: { provider: globus, options: { deadlineSeconds: config.deviceFlowDeadline, qr: config.deviceQr } } } : {}),
   };
+  if (config.scitokens) {
+    const context = deps.decision;
+    deps.scitokens = { verifier: new JwtVerifier({ ...config.scitokens, httpTimeout: config.httpTimeout }), rules: context.rules, lookup: context.lookup, host: context.host };
+  }
 
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {

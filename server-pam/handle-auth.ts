@@ -11,6 +11,7 @@ import { accountsForToken, decideLogin, failure, type Decision, type DecisionCon
 import type { DeviceFlowProvider } from '../shared/providers/provider.js';
 import { deviceLogin, type DeviceLoginOptions } from './device-login.js';
 import type { SessionPolicy } from './policy.js';
+import { decideSciToken, type SciTokenContext } from './scitokens.js';
 import type { PamConversation, PamRequest, PamResult } from './protocol.js';
 
 /** The prompt existing Globus oauth-ssh clients answer. */
@@ -23,6 +24,8 @@ export interface HandlerDeps {
   audit: AuditSink;
   /** Present when an empty answer may start a device login. */
   device?: { provider: DeviceFlowProvider; options: DeviceLoginOptions };
+  /** Present with auth_method scitokens: tokens containing "." are JWTs, verified locally. */
+  scitokens?: SciTokenContext;
 }
 
 function loginEvent(request: PamRequest, decision: Decision, op?: string): AuditEvent {
@@ -123,7 +126,7 @@ export async function handleAuthentication(deps: HandlerDeps, request: PamReques
   }
   let decision: Decision;
   try {
-    decision = await decideLogin(deps.decision, token, request.user);
+    decision = deps.scitokens && token.includes('.') ? await decideSciToken(deps.scitokens, token, request.user) : await decideLogin(deps.decision, token, request.user);
   } catch (err) {
     // decideLogin turns every error into a decision; this is the last guard of failing closed.
     return denied('AUTHINFO_UNAVAIL', `unexpected error: ${errorMessage(err)}`, 'oauth-ssh: internal error.');

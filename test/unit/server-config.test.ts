@@ -53,7 +53,9 @@ const refusals: Array<[string, string, RegExp]> = [
   ['no mapping', `client_id ${ID}\nclient_secret x\n`, /set idp_suffix or at least one map_file/],
   ['bad timeout', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\nauthentication_timeout soon\n`, /:4: "authentication_timeout" must be a whole number/],
   ['bad mfa', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\nmfa maybe\n`, /mfa must be true or false/],
-  ['scitokens', `auth_method globus_auth, scitokens\nclient_id ${ID}\nclient_secret x\nidp_suffix a.org\n`, /:1: auth_method scitokens is not supported/],
+  ['scitokens without issuers', `auth_method globus_auth, scitokens\nclient_id ${ID}\nclient_secret x\nidp_suffix a.org\n`, /:1: auth_method scitokens needs "issuers"/],
+  ['issuers without scitokens', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\nissuers https://tokens.example.org\n`, /:4: "issuers" and "scitokens_audience" need auth_method scitokens/],
+  ['plain-http issuer', `auth_method globus_auth scitokens\nissuers http://tokens.example.org\nclient_id ${ID}\nclient_secret x\nidp_suffix a.org\n`, /issuer "http:\/\/tokens\.example\.org" must be an https URL/],
   ['plain http off loopback', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\nauth_url http://auth.example.org\n`, /must use https/],
   ['unknown environment', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\nenvironment moon\n`, /unknown environment "moon"/],
   ['query account allowed to log in', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\nallow_accounts oauth-ssh\n`, /can never log in/],
@@ -91,7 +93,7 @@ test('the example config parses (with its placeholders) and documents every key 
   const config = parseServerConfig(text, 'server-pam/oauth-ssh.conf.example', () => {});
   t.is(config.authUrl, 'https://auth.globus.org');
   const documented = new Set([...text.matchAll(/^#?\s*([a-z_]+)\s/gm)].map((m) => m[1]));
-  for (const key of ['client_id', 'client_secret', 'environment', 'idp_suffix', 'map_file', 'permitted_idps', 'authentication_timeout', 'mfa', 'socket', 'min_uid', 'allow_accounts', 'query_account', 'introspection_cache_ttl', 'http_timeout', 'audit_log', 'device_flow', 'device_flow_deadline', 'device_qr']) {
+  for (const key of ['client_id', 'client_secret', 'environment', 'idp_suffix', 'map_file', 'permitted_idps', 'authentication_timeout', 'mfa', 'socket', 'min_uid', 'allow_accounts', 'query_account', 'introspection_cache_ttl', 'http_timeout', 'audit_log', 'device_flow', 'device_flow_deadline', 'device_qr', 'auth_method', 'issuers', 'scitokens_audience']) {
     t.true(documented.has(key), key);
   }
 });

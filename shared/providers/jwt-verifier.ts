@@ -1,0 +1,100 @@
+/**
+ * Local verification of JWT access tokens (SciTokens, and later any OIDC
+ * provider's JWTs): the issuer must be one we trust by exact string, its
+ * keys come from its JWKS (found through discovery, fetched again when an
+ * unknown `kid` shows up, so key rotation just works), the signature must use
+ * an asymmetric algorithm from a fixed allow-list (no `none`, no HS*: a
+ * public key can never double as an HMAC secret), and exp/nbf/iat and aud
+ * are checked. Bad tokens are InvalidTokenError; an unreachable issuer is
+ * ProviderUnavailableError, so PAM answers AUTHINFO_UNAVAIL rather than "no".
+ */
+import { createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
+import { InvalidTokenError, ProviderUnavailableError, errorMessage } from '../errors.js';
+
+export const ALLOWED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+const CLOCK_SKEW_S = 60;
+/** After fetching an issuer's keys, an unknown kid waits this long before the keys are fetched again (rotation vs. hammering). */
+export const JWKS_COOLDOWN_MS = 5000;
+
+export interface JwtVerifierOptions {
+  issuers: string[];
+  /** Accepted `aud` values; empty = no audience check is possible, so every token is refused. */
+  audiences: string[];
+  httpTimeout: number;
+}
+
+export type VerifiedJwt = JWTPayload & { iss: string; sub: string };
+
+const normalizeIssuer = (iss: string) => iss.replace(/\/+$/, '');
+
+export class JwtVerifier {
+  private readonly keySets = new Map<string, Promise<ReturnType<typeof createRemoteJWKSet>>>();
+  private readonly issuers: Set<string>;
+
+  constructor(private readonly options: JwtVerifierOptions) {
+    this.issuers = new Set(options.issuers.map(normalizeIssuer));
+  }
+
+  private async jwksUri(issuer: string): Promise<URL> {
+    for (const path of ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']) {
+      let res: Response;
+      try {
+        res = await fetch(`${issuer}${path}`, { signal: AbortSignal.timeout(this.options.httpTimeout * 1000) });
+      } catch (err) {
+        throw new ProviderUnavailableError(`cannot reach the token issuer ${issuer}: ${errorMessage(err)}`);
+      }
+      if (res.status === 404) continue;
+      const doc = (await res.json().catch(() => null)) as { issuer?: unknown; jwks_uri?: unknown } | null;
+      if (!res.ok || !doc || typeof doc.jwks_uri !== 'string') throw new ProviderUnavailableError(`the token issuer ${issuer} has no usable discovery document (HTTP ${res.status})`);
+      if (typeof doc.issuer === 'string' && normalizeIssuer(doc.issuer) !== issuer) throw new ProviderUnavailableError(`the discovery document of ${issuer} names another issuer`);
+      return new URL(doc.jwks_uri);
+    }
+    throw new ProviderUnavailableError(`the token issuer ${issuer} publishes no discovery document`);
+  }
+
+  private keySet(issuer: string) {
+    let set = this.keySets.get(issuer);
+    if (!set) {
+      set = this.jwksUri(issuer).then((uri) => createRemoteJWKSet(uri, { timeoutDuration: this.options.httpTimeout * 1000, cooldownDuration: JWKS_COOLDOWN_MS }));
+      set.catch(() => this.keySets.delete(issuer)); // try discovery again next time
+      this.keySets.set(issuer, set);
+    }
+    return set;
+  }
+
+  async verify(token: string): Promise<VerifiedJwt> {
+    let claims: JWTPayload;
+    try {
+      claims = decodeJwt(token);
+    } catch {
+      throw new InvalidTokenError('the token is not a well-formed JWT');
+    }
+    const issuer = typeof claims.iss === 'string' ? normalizeIssuer(claims.iss) : '';
+    if (!this.issuers.has(issuer)) throw new InvalidTokenError(`tokens from ${issuer || 'an unnamed issuer'} are not accepted here`);
+    if (this.options.audiences.length === 0) throw new InvalidTokenError('this host accepts no JWT audience (configure scitokens_audience)');
+    const keys = await this.keySet(issuer);
+    try {
+      const { payload } = await jwtVerify(token, keys, {
+        issuer: [issuer, `${issuer}/`],
+        audience: this.options.audiences,
+        algorithms: ALLOWED_ALGORITHMS,
+        clockTolerance: CLOCK_SKEW_S,
+        requiredClaims: ['exp', 'sub'],
+      });
+      if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + CLOCK_SKEW_S) throw new InvalidTokenError('the token was issued in the future; check the clocks');
+      return payload as VerifiedJwt;
+    } catch (err) {
+      if (err instanceof InvalidTokenError) throw err;
+      if (err instanceof errors.JWTExpired) throw new InvalidTokenError('the token has expired');
+      if (err instanceof errors.JWTClaimValidationFailed) throw new InvalidTokenError(`the token's "${err.claim}" claim is not acceptable here (${err.reason})`);
+      if (err instanceof errors.JOSEAlgNotAllowed) throw new InvalidTokenError('the token is signed with an algorithm this host does not accept');
+      if (err instanceof errors.JWKSTimeout) throw new ProviderUnavailableError(`the token issuer ${issuer} did not answer in time`);
+      if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWSSignatureVerificationFailed || err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid) {
+        throw new InvalidTokenError('the token signature does not verify with the issuer\'s keys');
+      }
+      if (err instanceof errors.JWKSInvalid) throw new ProviderUnavailableError(`the token issuer ${issuer} publishes an unusable key set`);
+      if (err instanceof errors.JOSEError) throw new InvalidTokenError(`the token is not acceptable: ${err.code}`);
+      throw new ProviderUnavailableError(`cannot get the keys of ${issuer}: ${errorMessage(err)}`);
+    }
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * auth_method scitokens: JWTs verified locally and admitted by their ssh:
+ * scope, through the real bridge under Linux-PAM. Globus tokens keep going to
+ * introspection.
+ */
+import test from 'ava';
+import { startTestIdp, tokenFor } from '../helpers/dev-idp.js';
+import { JWKS_COOLDOWN_MS } from '../../shared/providers/jwt-verifier.js';
+import { startJwtIssuer } from '../helpers/jwt-issuer.js';
+import { PAM_TEXT, pamtester } from '../helpers/pam.js';
+import { startTestServer } from '../helpers/server.js';
+import { createTestUser } from '../helpers/users.js';
+import type { Teardown } from '../helpers/teardown.js';
+
+const AUD = 'https://ssh.example.org';
+
+async function world(t: Teardown) {
+  const idp = await startTestIdp(t);
+  const issuer = await startJwtIssuer(t);
+  const user = await createTestUser(t);
+  const server = await startTestServer(t, { authUrl: idp.url, mapFile: `alice@example.org ${user.name}\n`, lines: ['auth_method globus_auth, scitokens', `issuers ${issuer.issuer}`, `scitokens_audience ${AUD}`] });
+  const login = (who: string, token: string) => pamtester(server.service, who, ['authenticate'], `${token}\n`);
+  return { idp, issuer, user, server, login };
+}
+
+test('a SciToken with ssh:/USER logs in as USER; a bare ssh scope as anyone; Globus tokens still work', async (t) => {
+  const { idp, issuer, user, server, login } = await world(t);
+  t.is((await login(user.name, await issuer.mint({ sub: 'jane', aud: AUD, scope: `read:/data ssh:/${user.name}` }))).code, 0);
+  t.is((await login(user.name, await issuer.mint({ sub: 'jane', aud: AUD, scope: `ssh:${user.name}` }))).code, 0, 'ssh:USER without the slash');
+  t.is((await login(user.name, await issuer.mint({ sub: 'ops', aud: [AUD, 'other'], scope: 'ssh' }))).code, 0);
+  t.is((await login(user.name, await tokenFor(idp, 'alice@example.org'))).code, 0, 'an opaque Globus token goes to introspection');
+  t.like(server.audit[0], { decision: 'SUCCESS', identity: `jane@${issuer.issuer}` });
+});
+
+test('scope names match whole; the account rules still apply', async (t) => {
+  const { issuer, user, login } = await world(t);
+  const prefix = await login(user.name, await issuer.mint({ sub: 'x', aud: AUD, scope: `ssh:/${user.name.slice(0, -2)}` }));
+  t.true(prefix.stderr.includes(PAM_TEXT.USER_UNKNOWN), 'ssh:/oast12 never grants oast1234');
+  t.regex(prefix.messages, /grants no ssh login as .*it needs the scope ssh:\//);
+  t.true((await login('root', await issuer.mint({ sub: 'x', aud: AUD, scope: 'ssh' }))).stderr.includes(PAM_TEXT.USER_UNKNOWN), 'root needs allow_accounts');
+  t.true((await login(user.name, await issuer.mint({ sub: 'x', aud: AUD, scope: 'read:/data' }))).stderr.includes(PAM_TEXT.USER_UNKNOWN));
+});
+
+test('refused: wrong audience, expired, unknown issuer, foreign key, alg none, HS256 with the public key', async (t) => {
+  const { issuer, user, login } = await world(t);
+  const claims = { sub: 'x', aud: AUD, scope: 'ssh' };
+  const cases: Array<[string, string, RegExp]> = [
+    ['wrong aud', await issuer.mint({ ...claims, aud: 'https://elsewhere.example.org' }), /"aud" claim is not acceptable/],
+    ['expired', await issuer.mint(claims, { expiresIn: -120 }), /has expired/],
+    ['unknown issuer', await issuer.mint({ ...claims, iss: 'https://evil.example.org' }), /tokens from https:\/\/evil\.example\.org are not accepted/],
+    ['foreign key', await issuer.mint(claims, { key: 'foreign' }), /signature does not verify/],
+    ['alg none', issuer.unsignedToken(claims), /not acceptable|signature does not verify|algorithm/],
+    ['HS256 key confusion', await issuer.hs256WithPublicKey(claims), /algorithm this host does not accept/],
+  ];
+  for (const [name, token, message] of cases) {
+    const result = await login(user.name, token);
+    t.not(result.code, 0, name);
+    t.regex(result.messages, message, name);
+  }
+});
+
+test('key rotation: a token signed with a new key verifies after the JWKS is fetched again', async (t) => {
+  const { issuer, user, login } = await world(t);
+  t.is((await login(user.name, await issuer.mint({ sub: 'x', aud: AUD, scope: 'ssh' }))).code, 0);
+  const before = issuer.jwksRequests();
+  await issuer.rotate();
+  await new Promise((r) => setTimeout(r, JWKS_COOLDOWN_MS + 200)); // past the verifier's refetch cool-down
+  const rotated = await login(user.name, await issuer.mint({ sub: 'x', aud: AUD, scope: 'ssh' }));
+  t.is(rotated.code, 0, rotated.output);
+  t.true(issuer.jwksRequests() > before, 'an unknown kid made the verifier fetch the keys again');
+});
