@@ -3,18 +3,18 @@
  * for every keyboard-interactive prompt; ours is a small sh script in a
  * private 0700 directory, written for one connection. It answers only that
  * connection's token prompt, `(user@host) Enter your OAuth token: ` for the
- * expected user and host, by reading a FIFO beside it that the parent
- * oauth-ssh writes the token into once and then removes; the token is never
- * on disk, in argv or in an environment. Every other prompt (passwords,
+ * expected user and host, by reading one line from a FIFO beside it that the
+ * parent oauth-ssh filled (and removing the FIFO); the token is never on
+ * disk, in argv or in an environment. Every other prompt (passwords,
  * passphrases, host keys, a jump host's token prompt) is asked on the user's
  * terminal as ssh would have (or refused in batch mode). Being sh, not Node,
  * the answer costs no interpreter start-up on the connection's critical path.
  */
-import { mkdtempSync, rmSync, writeFileSync, chmodSync, constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { chmodSync, closeSync, constants, existsSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { partPrompt, splitToken } from '../shared/token-parts.js';
 import { selfCommand, shellQuote } from './launcher.js';
 import { askTerminal } from './tty.js';
 
@@ -30,10 +30,15 @@ export interface PromptExpectation {
   batch?: boolean;
 }
 
+/** `text` as ssh shows it for this connection's user and host (without trailing space). */
+function promptsFor(expect: PromptExpectation, text: string): string[] {
+  const prefixed = [...new Set(expect.hosts.map((h) => h.toLowerCase()))].map((h) => `(${expect.user}@${h}) ${text}`);
+  return expect.acceptUnprefixed ? [...prefixed, text] : prefixed;
+}
+
 /** The exact prompts (without trailing space) that are this connection's token prompt. */
 export function tokenPrompts(expect: PromptExpectation): string[] {
-  const prefixed = [...new Set(expect.hosts.map((h) => h.toLowerCase()))].map((h) => `(${expect.user}@${h}) ${TOKEN_PROMPT}`);
-  return expect.acceptUnprefixed ? [...prefixed, TOKEN_PROMPT] : prefixed;
+  return promptsFor(expect, TOKEN_PROMPT);
 }
 
 /** Is `prompt` this connection's token prompt? (The sh askpass applies the same list.) */
@@ -44,54 +49,48 @@ export function isTokenPrompt(prompt: string, expect: PromptExpectation): boolea
 export interface AskpassServer {
   /** Path for SSH_ASKPASS. */
   program: string;
-  /** How many times the token was handed out. */
+  /** How many times the token (its first part) was handed out. */
   answered(): number;
   close(): void;
 }
 
+/**
+ * Serves `answer` (split into parts when long: shared/token-parts.ts), each
+ * part through its own FIFO. The parent opens every FIFO read-write (which
+ * never blocks on Linux) and puts its line in the pipe at once; the script
+ * reads one line and removes the FIFO, so a repeated prompt finds nothing
+ * and is refused. Nothing waits on a thread, however many parts there are.
+ */
 export async function startAskpassServer(answer: string, expect: PromptExpectation): Promise<AskpassServer> {
   const base = process.env.XDG_RUNTIME_DIR && process.env.XDG_RUNTIME_DIR.startsWith('/') ? process.env.XDG_RUNTIME_DIR : tmpdir();
   const dir = mkdtempSync(join(base, 'oauth-ssh-askpass-'));
   chmodSync(dir, 0o700);
-  const fifo = join(dir, 'answer');
-  execFileSync('mkfifo', ['-m', '600', fifo]);
-  const patterns = tokenPrompts(expect).flatMap((p) => [shellQuote(p), shellQuote(`${p} `)]).join('|');
+  const parts = splitToken(answer);
+  const fifos = parts.map((_, i) => join(dir, `answer-${i + 1}`));
+  execFileSync('mkfifo', ['-m', '600', ...fifos]);
+  const fds = parts.map((part, i) => {
+    const fd = openSync(fifos[i]!, constants.O_RDWR);
+    writeSync(fd, `${part}\n`);
+    return fd;
+  });
+  const cases = parts.map((_, i) => {
+    const text = i === 0 ? TOKEN_PROMPT : partPrompt(i + 1, parts.length).trimEnd();
+    const patterns = promptsFor(expect, text).flatMap((p) => [shellQuote(p), shellQuote(`${p} `)]).join('|');
+    return `  ${patterns}) f=${shellQuote(fifos[i]!)} ;;`;
+  });
   const other = expect.batch ? 'exit 1' : `exec ${selfCommand()} __askpass-ask "$1"`;
   const program = join(dir, 'askpass');
-  writeFileSync(program, `#!/bin/sh
-case "$1" in
-  ${patterns}) exec cat ${shellQuote(fifo)} 2>/dev/null ;;
-esac
-${other}
-`, { mode: 0o700 });
-
-  // One writer, opened in the background: it completes when the script's cat opens the FIFO.
-  let answers = 0;
-  let closed = false;
-  const writer = (async () => {
-    const handle = await open(fifo, 'w');
-    try {
-      if (closed) return;
-      answers++;
-      rmSync(fifo, { force: true }); // a second token prompt finds nothing: the first answer was refused
-      await handle.write(`${answer}\n`);
-    } finally {
-      await handle.close();
-    }
-  })().catch(() => {});
+  writeFileSync(
+    program,
+    `#!/bin/sh\nf=\ncase "$1" in\n${cases.join('\n')}\n  *) ${other} ;;\nesac\n[ -p "$f" ] || exit 1\nIFS= read -r line < "$f" || exit 1\nrm -f "$f"\nprintf '%s\\n' "$line"\n`,
+    { mode: 0o700 },
+  );
   return {
     program,
-    answered: () => answers,
+    answered: () => (existsSync(fifos[0]!) ? 0 : 1),
     close: () => {
-      closed = true;
-      // Release a writer still waiting for a reader, then forget everything.
-      try {
-        const fd = open(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-        void fd.then((h) => writer.finally(() => h.close())).catch(() => {});
-      } catch {
-        // already answered and removed
-      }
-      void writer.finally(() => rmSync(dir, { recursive: true, force: true }));
+      for (const fd of fds) closeSync(fd);
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

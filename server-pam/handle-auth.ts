@@ -12,6 +12,7 @@ import type { DeviceFlowProvider } from '../shared/providers/provider.js';
 import { deviceLogin, type DeviceLoginOptions } from './device-login.js';
 import type { SessionPolicy } from './policy.js';
 import { decideSciToken, type SciTokenContext } from './scitokens.js';
+import { readTokenAnswer } from './token-answer.js';
 import type { PamConversation, PamRequest, PamResult } from './protocol.js';
 
 /** The prompt existing Globus oauth-ssh clients answer. */
@@ -93,7 +94,14 @@ export async function handleAuthentication(deps: HandlerDeps, request: PamReques
     return result;
   };
   if (answer === undefined) return denied('AUTH_ERR', 'no answer to the token prompt', 'oauth-ssh: no token was given.');
-  const parsed = parseAnswer(answer);
+  let whole: string;
+  try {
+    whole = await readTokenAnswer(conv, answer);
+  } catch (err) {
+    if (!(err instanceof InvalidTokenError)) throw err;
+    return denied('AUTH_ERR', err.message, `oauth-ssh: ${err.message}.`);
+  }
+  const parsed = parseAnswer(whole);
 
   if (parsed.kind === 'command' && parsed.op !== 'login') return answerQuery(deps, request, conv, parsed.op, parsed.accessToken);
   if (request.user === deps.queryAccount) {

@@ -69,3 +69,22 @@ test('key rotation: a token signed with a new key verifies after the JWKS is fet
   t.is(rotated.code, 0, rotated.output);
   t.true(issuer.jwksRequests() > before, 'an unknown kid made the verifier fetch the keys again');
 });
+
+test('long tokens travel in parts (askpass answers stop at 1023 characters); the bound is enforced', async (t) => {
+  const { issuer, user, server } = await world(t);
+  const { splitToken, MAX_TOKEN_LENGTH } = await import('../../shared/token-parts.js');
+  const long = await issuer.mint({ sub: 'x', aud: AUD, scope: `ssh:/${user.name}`, groups: Array.from({ length: 120 }, (_, i) => `group-number-${i}-of-a-large-directory`) });
+  t.true(long.length > 4000, `${long.length} characters`);
+  const parts = splitToken(long);
+  t.true(parts.length >= 5 && parts.every((p) => p.length <= 1023));
+  const ok = await pamtester(server.service, user.name, ['authenticate'], parts.map((p) => `${p}\n`).join(''));
+  t.is(ok.code, 0, ok.output);
+  t.regex(ok.stderr, new RegExp(`Token part 2/${parts.length}: `));
+
+  const tooMany = await pamtester(server.service, user.name, ['authenticate'], `OAUTHSSH-PART 1/99 abc\n`);
+  t.true(tooMany.stderr.includes(PAM_TEXT.AUTH_ERR));
+  t.regex(tooMany.messages, new RegExp(`the most this host takes is ${MAX_TOKEN_LENGTH} characters`));
+  const broken = await pamtester(server.service, user.name, ['authenticate'], `${parts[0]}\nnot a part\n`);
+  t.regex(broken.messages, /token part 2\/\d+ is missing or malformed/);
+  t.throws(() => splitToken('x'.repeat(MAX_TOKEN_LENGTH + 1)), { message: /the most oauth-ssh carries is 16384/ });
+});
