@@ -17,6 +17,8 @@ export interface JwtIssuer {
   unsignedToken(claims: Record<string, unknown>): string;
   hs256WithPublicKey(claims: Record<string, unknown>): Promise<string>;
   jwksRequests(): number;
+  /** Stops answering (an issuer outage). */
+  stop(): Promise<void>;
 }
 
 async function newKey(): Promise<{ privateKey: CryptoKey; jwk: JWK }> {
@@ -40,7 +42,7 @@ export async function startJwtIssuer(t: Teardown): Promise<JwtIssuer> {
     } else res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  t.teardown(() => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve())));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const now = () => Math.floor(Date.now() / 1000);
   return {
@@ -60,5 +62,10 @@ export async function startJwtIssuer(t: Teardown): Promise<JwtIssuer> {
       return new SignJWT({ iss: issuer, iat: now(), exp: now() + 600, ...claims }).setProtectedHeader({ alg: 'HS256', kid: key.jwk.kid! }).sign(secret);
     },
     jwksRequests: () => jwksHits,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -88,3 +88,12 @@ test('long tokens travel in parts (askpass answers stop at 1023 characters); the
   t.regex(broken.messages, /token part 2\/\d+ is missing or malformed/);
   t.throws(() => splitToken('x'.repeat(MAX_TOKEN_LENGTH + 1)), { message: /the most oauth-ssh carries is 16384/ });
 });
+
+test('an unreachable issuer is an outage (AUTHINFO_UNAVAIL), not a "no"', async (t) => {
+  const { issuer, user, login } = await world(t);
+  const token = await issuer.mint({ sub: 'x', aud: AUD, scope: 'ssh' });
+  await issuer.stop();
+  const result = await login(user.name, token);
+  t.true(result.stderr.includes(PAM_TEXT.AUTHINFO_UNAVAIL), result.output);
+  t.regex(result.messages, /authorization server cannot be reached/);
+});
