@@ -38,15 +38,19 @@ export function candidateAccounts(identities: LinkedIdentity[], rules: MappingRu
   return out.filter((a) => !seen.has(a.name) && seen.add(a.name));
 }
 
+/** May `name` log in at all? It exists, is not the query account, and is not root or a system account unless allowed by name. */
+export async function accountUsable(name: string, rules: MappingRules, lookup: AccountLookup): Promise<boolean> {
+  if (name === rules.queryAccount) return false;
+  const account = await lookup(name);
+  if (!account) return false;
+  // UID 0 and system accounts only by explicit choice, whatever min_uid says.
+  return !((account.uid === 0 || account.uid < rules.minUid) && !rules.allowAccounts.includes(account.name));
+}
+
 export async function permittedAccounts(identities: LinkedIdentity[], rules: MappingRules, lookup: AccountLookup): Promise<MappedAccount[]> {
   const permitted: MappedAccount[] = [];
   for (const candidate of candidateAccounts(identities, rules)) {
-    if (candidate.name === rules.queryAccount) continue;
-    const account = await lookup(candidate.name);
-    if (!account) continue;
-    // UID 0 and system accounts only by explicit choice, whatever min_uid says.
-    if ((account.uid === 0 || account.uid < rules.minUid) && !rules.allowAccounts.includes(account.name)) continue;
-    permitted.push(candidate);
+    if (await accountUsable(candidate.name, rules, lookup)) permitted.push(candidate);
   }
   return permitted;
 }

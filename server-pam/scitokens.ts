@@ -10,7 +10,7 @@ import { InvalidAccountError, InvalidTokenError, errorMessage } from '../shared/
 import type { JwtVerifier } from '../shared/providers/jwt-verifier.js';
 import { secretHashPrefix } from '../shared/secret-hash.js';
 import { sanitizeForTerminal } from '../shared/sanitize.js';
-import type { MappingRules } from './accounts.js';
+import { accountUsable, type MappingRules } from './accounts.js';
 import { failure, type Decision } from './decide.js';
 import type { AccountLookup } from './passwd.js';
 
@@ -47,9 +47,7 @@ export async function decideSciToken(ctx: SciTokenContext, rawToken: string, req
     if (!grant.anyUser && !grant.users.has(requestedUser)) {
       throw new InvalidAccountError(`the token (${sanitizeForTerminal(identity)}) grants no ssh login as ${sanitizeForTerminal(requestedUser)}; it needs the scope ssh:/${sanitizeForTerminal(requestedUser)}`);
     }
-    const account = await ctx.lookup(requestedUser);
-    const { rules } = ctx;
-    if (!account || requestedUser === rules.queryAccount || ((account.uid === 0 || account.uid < rules.minUid) && !rules.allowAccounts.includes(requestedUser))) {
+    if (!(await accountUsable(requestedUser, ctx.rules, ctx.lookup))) {
       throw new InvalidAccountError(`${sanitizeForTerminal(requestedUser)} cannot log in on this host with a token`);
     }
     const token = { tokenHash: secretHashPrefix(rawToken), subject: claims.sub, username: identity, clientId: String(claims.client_id ?? ''), scopes: [], expiresAt: claims.exp ?? 0, identities: [], authentications: [] };
