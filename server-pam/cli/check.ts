@@ -1,7 +1,7 @@
 /**
  * `check`: is this server ready? Config and file modes (by loading it), the
  * authorization server reachable with our credentials, the FQDNs registered
- * for our client, the query account present.
+ * for our client, SciTokens issuers reachable, the query account present.
  */
 import { hostname } from 'node:os';
 import type { Argv } from 'yargs';
@@ -32,6 +32,16 @@ export const checkCommand = {
       bad(errorMessage(err));
     } finally {
       await globus.close();
+    }
+    for (const issuer of config.scitokens?.issuers ?? []) {
+      try {
+        const res = await fetch(`${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(config.httpTimeout * 1000) });
+        const doc = (await res.json().catch(() => null)) as { jwks_uri?: unknown } | null;
+        if (res.ok && typeof doc?.jwks_uri === 'string') ok(`SciTokens issuer ${issuer} publishes its keys at ${doc.jwks_uri}`);
+        else bad(`SciTokens issuer ${issuer} has no usable discovery document (HTTP ${res.status})`);
+      } catch (err) {
+        bad(`SciTokens issuer ${issuer} cannot be reached: ${errorMessage(err)}`);
+      }
     }
     if (await lookupAccount(config.queryAccount)) ok(`query account ${config.queryAccount} exists`);
     else bad(`the query account ${config.queryAccount} does not exist; create it: useradd -r -s /usr/sbin/nologin ${config.queryAccount}`);

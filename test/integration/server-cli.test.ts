@@ -8,6 +8,7 @@ import { BRIDGE_SO, installPamService, pamtester } from '../helpers/pam.js';
 import { run, stopProcess, waitForOutput } from '../helpers/processes.js';
 import { writeServerConfig } from '../helpers/server.js';
 import { createTestUser } from '../helpers/users.js';
+import { startJwtIssuer } from '../helpers/jwt-issuer.js';
 
 const SERVER = [process.execPath, '--import', 'tsx', 'server-pam/bin.ts'] as const;
 const server = (args: string[], input?: string) => run(SERVER[0], [...SERVER.slice(1), ...args], { input, timeoutMs: 30_000 });
@@ -89,4 +90,18 @@ test('usage errors exit 2', async (t) => {
   const result = await server(['frobnicate']);
   t.is(result.code, 2);
   t.regex(result.stderr, /Unknown argument|name a command/);
+});
+
+test('check: SciTokens issuers must publish their keys', async (t) => {
+  const idp = await startTestIdp(t);
+  const query = await createTestUser(t, { system: true });
+  const issuer = await startJwtIssuer(t);
+  const good = await writeServerConfig(t, { authUrl: idp.url, lines: [`query_account ${query.name}`, 'auth_method globus_auth scitokens', `issuers ${issuer.issuer}`] });
+  const ok = await server(['check', '--config', good.file]);
+  t.is(ok.code, 0, ok.stdout);
+  t.regex(ok.stdout, new RegExp(`ok {4}SciTokens issuer ${issuer.issuer} publishes its keys at ${issuer.issuer}/jwks`));
+  await issuer.stop();
+  const down = await server(['check', '--config', good.file]);
+  t.is(down.code, 1);
+  t.regex(down.stdout, /FAIL {2}SciTokens issuer .* cannot be reached/);
 });
