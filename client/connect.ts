@@ -30,6 +30,15 @@ export function promptOptions(resolved: { batchMode: boolean; kbdInteractive: bo
   return [...(resolved.batchMode ? ['-oBatchMode=no'] : []), ...(resolved.kbdInteractive ? [] : ['-oKbdInteractiveAuthentication=yes'])];
 }
 
+function hasDestination(argv: string[]): boolean {
+  try {
+    parseSshArgs(argv);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function runWithToken(token: string, argv: string[], resolved: ResolvedDestination, expect: PromptExpectation): Promise<{ code: number; answered: number }> {
   const askpass = await startAskpassServer(token, expect);
   try {
@@ -41,6 +50,8 @@ async function runWithToken(token: string, argv: string[], resolved: ResolvedDes
 }
 
 export async function connect(argv: string[]): Promise<number> {
+  // ssh invocations without a destination (-V, -Q cipher, -O check) need no token: ssh itself answers them.
+  if (!hasDestination(argv)) return runSsh(argv, null);
   const args = parseSshArgs(argv);
   const resolved = await resolveDestination(args);
   const config = await loadClientConfig();
