@@ -47,15 +47,59 @@ export const LOGIN_SCOPES = 'openid profile email';
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** Where the flows go. Globus Auth has fixed paths; any other OIDC provider is found through discovery. */
+export interface Endpoints {
+  authorize: string;
+  token: string;
+  device: string | null;
+  revoke: string | null;
+  /** Globus's token validation (used to recognise a revoked token); null elsewhere. */
+  validate: string | null;
+  /** Globus's copy-paste page for --no-browser; null elsewhere. */
+  copyPaste: string | null;
+}
+
+export type ServerStyle = { kind: 'globus' } | { kind: 'oidc'; resource: string | null };
+
 export class AuthServer {
   private readonly http: HttpJsonClient;
+  private endpointsPromise: Promise<Endpoints> | undefined;
 
   constructor(
     readonly authUrl: string,
     readonly clientId: string,
+    readonly style: ServerStyle = { kind: 'globus' },
     timeoutSeconds = 15,
   ) {
     this.http = new HttpJsonClient({ baseUrl: authUrl, timeoutSeconds });
+  }
+
+  endpoints(): Promise<Endpoints> {
+    this.endpointsPromise ??= this.style.kind === 'globus' ? Promise.resolve(globusEndpoints(this.authUrl)) : this.discover();
+    return this.endpointsPromise;
+  }
+
+  private async discover(): Promise<Endpoints> {
+    const res = await this.http.request('GET', '/.well-known/openid-configuration');
+    const d = isObject(res.body) ? res.body : {};
+    const url = (v: unknown) => (typeof v === 'string' ? v : null);
+    if (res.status !== 200 || !url(d.authorization_endpoint) || !url(d.token_endpoint)) {
+      this.endpointsPromise = undefined;
+      throw new ProviderUnavailableError(`${this.authUrl} has no usable OpenID Connect discovery document (HTTP ${res.status})`);
+    }
+    return {
+      authorize: url(d.authorization_endpoint)!,
+      token: url(d.token_endpoint)!,
+      device: url(d.device_authorization_endpoint),
+      revoke: url(d.revocation_endpoint),
+      validate: null,
+      copyPaste: null,
+    };
+  }
+
+  /** Extra parameters this style of server wants on authorization, device and token requests. */
+  extraParams(): Record<string, string> {
+    return this.style.kind === 'globus' ? { access_type: 'offline' } : this.style.resource ? { resource: this.style.resource } : {};
   }
 
   close(): Promise<void> {
@@ -72,12 +116,12 @@ export class AuthServer {
   }
 
   private async tokenRequest(form: Record<string, string>, scope: string): Promise<TokenSet> {
-    const res = await this.http.request('POST', '/v2/oauth2/token', { form: { client_id: this.clientId, ...form } });
+    const res = await this.http.request('POST', (await this.endpoints()).token, { form: { client_id: this.clientId, ...form, ...(this.style.kind === 'oidc' && this.style.resource ? { resource: this.style.resource } : {}) } });
     if (res.status !== 200 || !isObject(res.body)) {
       const body = isObject(res.body) ? res.body : {};
       throw new TokenEndpointError(String(body.error ?? `HTTP ${res.status}`), String(body.error_description ?? ''));
     }
-    return pickToken(res.body, scope);
+    return this.style.kind === 'globus' ? pickToken(res.body, scope) : topLevelToken(res.body);
   }
 
   exchangeCode(code: string, redirectUri: string, codeVerifier: string, scope: string): Promise<TokenSet> {
@@ -93,7 +137,9 @@ export class AuthServer {
   }
 
   async deviceAuthorization(scope: string): Promise<DeviceAuthorization> {
-    const res = await this.http.request('POST', '/v2/oauth2/device_authorization', { form: { client_id: this.clientId, scope, access_type: 'offline' } });
+    const endpoint = (await this.endpoints()).device;
+    if (!endpoint) throw new LoginError(`${this.authUrl} does not offer the device flow; log in without --device`);
+    const res = await this.http.request('POST', endpoint, { form: { client_id: this.clientId, scope, ...this.extraParams() } });
     const body = isObject(res.body) ? res.body : {};
     if (res.status !== 200 || typeof body.device_code !== 'string' || typeof body.user_code !== 'string' || typeof body.verification_uri !== 'string') {
       throw new LoginError(`${this.authUrl} does not offer the device flow (${String(body.error ?? `HTTP ${res.status}`)}); log in without --device`);
@@ -103,13 +149,17 @@ export class AuthServer {
 
   /** Globus's validate: is the token still active? Used after a denial, to tell a revoked token from other refusals. */
   async isActive(token: string): Promise<boolean> {
-    const res = await this.http.request('POST', '/v2/oauth2/token/validate', { form: { client_id: this.clientId, token } });
+    const endpoint = (await this.endpoints()).validate;
+    if (!endpoint) return true; // no way for a public client to tell: let the server's denial stand
+    const res = await this.http.request('POST', endpoint, { form: { client_id: this.clientId, token } });
     return res.status === 200 && isObject(res.body) && res.body.active === true;
   }
 
   /** RFC 7009; unknown tokens are fine. */
   async revoke(token: string): Promise<void> {
-    const res = await this.http.request('POST', '/v2/oauth2/token/revoke', { form: { client_id: this.clientId, token } });
+    const endpoint = (await this.endpoints()).revoke;
+    if (!endpoint) throw new LoginError(`${this.authUrl} offers no revocation; the token was only removed here`);
+    const res = await this.http.request('POST', endpoint, { form: { client_id: this.clientId, token } });
     if (res.status !== 200) {
       const body = isObject(res.body) ? res.body : {};
       throw new LoginError(`${this.authUrl} refused the revocation: ${String(body.error_description ?? body.error ?? `HTTP ${res.status}`)}`);
@@ -124,6 +174,29 @@ export class TokenEndpointError extends OAuthSshError {
   ) {
     super('LOGIN_FAILED', `the authorization server answered ${error}${description ? `: ${description}` : ''}`);
   }
+}
+
+export function globusEndpoints(authUrl: string): Endpoints {
+  return {
+    authorize: `${authUrl}/v2/oauth2/authorize`,
+    token: `${authUrl}/v2/oauth2/token`,
+    device: `${authUrl}/v2/oauth2/device_authorization`,
+    revoke: `${authUrl}/v2/oauth2/token/revoke`,
+    validate: `${authUrl}/v2/oauth2/token/validate`,
+    copyPaste: `${authUrl}/v2/web/auth-code`,
+  };
+}
+
+/** A standard OAuth token response: one token (providers may leave `scope` out when it is what was asked). */
+function topLevelToken(body: Json): TokenSet {
+  if (typeof body.access_token !== 'string') throw new LoginError('the authorization server returned no access token');
+  return {
+    accessToken: body.access_token,
+    refreshToken: typeof body.refresh_token === 'string' ? body.refresh_token : null,
+    expiresAt: Math.floor(Date.now() / 1000) + (typeof body.expires_in === 'number' ? body.expires_in : 3600),
+    scope: typeof body.scope === 'string' ? body.scope : '',
+    idToken: typeof body.id_token === 'string' ? body.id_token : null,
+  };
 }
 
 /** From a Globus token response (top level + other_tokens), the token whose scope includes `scope`. */

@@ -19,6 +19,12 @@ export interface HostRule {
   fqdn?: string;
   /** The SSH service's client id, when the authorization server cannot look it up by FQDN. */
   serviceClientId?: string;
+  /** A generic OpenID Connect provider (found by discovery) instead of Globus Auth. */
+  issuer?: string;
+  /** With `issuer`: the scope that grants ssh access to this host (e.g. `ssh:/alice`). */
+  scope?: string;
+  /** With `issuer`: an RFC 8707 resource indicator for the host's tokens. */
+  resource?: string;
   queryAccount?: string;
   authUrl?: string;
   clientId?: string;
@@ -80,7 +86,8 @@ export function parseClientConfig(doc: unknown, file: string | null): ClientConf
   if (o.hosts !== undefined && !Array.isArray(o.hosts)) fail('hosts must be a list');
   const hosts = ((o.hosts as unknown[]) ?? []).map((raw, i) => {
     const h = (raw ?? {}) as Record<string, unknown>;
-    for (const k of Object.keys(h)) if (!['match', 'fqdn', 'auth_url', 'client_id', 'service_client_id', 'query_account'].includes(k)) fail(`hosts[${i}]: unknown key "${k}"`);
+    const hostKeys = ['match', 'fqdn', 'auth_url', 'client_id', 'service_client_id', 'query_account', 'issuer', 'scope', 'resource'];
+    for (const k of Object.keys(h)) if (!hostKeys.includes(k)) fail(`hosts[${i}]: unknown key "${k}"`);
     const rule: HostRule = { match: str(h.match, `hosts[${i}].match`) ?? fail(`hosts[${i}] needs "match"`) };
     const fqdn = str(h.fqdn, `hosts[${i}].fqdn`);
     const authUrl = url(h.auth_url, `hosts[${i}].auth_url`);
@@ -92,6 +99,13 @@ export function parseClientConfig(doc: unknown, file: string | null): ClientConf
     if (serviceClientId) rule.serviceClientId = serviceClientId;
     const queryAccount = str(h.query_account, `hosts[${i}].query_account`);
     if (queryAccount) rule.queryAccount = queryAccount;
+    const issuer = url(h.issuer, `hosts[${i}].issuer`);
+    const scope = str(h.scope, `hosts[${i}].scope`);
+    const resource = str(h.resource, `hosts[${i}].resource`);
+    if ((scope || resource) && !issuer) fail(`hosts[${i}]: "scope" and "resource" go with "issuer" (a generic OIDC provider)`);
+    if (issuer && !scope) fail(`hosts[${i}]: with "issuer", give "scope": the scope that grants ssh access (e.g. ssh:/yourname)`);
+    if (issuer && rule.authUrl) fail(`hosts[${i}]: give "issuer" (generic OIDC) or "auth_url" (Globus), not both`);
+    if (issuer) Object.assign(rule, { issuer, scope, ...(resource ? { resource } : {}) });
     return rule;
   });
   return {
@@ -163,6 +177,8 @@ export interface HostSettings {
   clientId: string;
   queryAccount: string;
   serviceClientId: string | null;
+  /** Set for a generic OIDC provider; null for Globus Auth. */
+  oidc: { scope: string; resource: string | null } | null;
 }
 
 /** The first matching host rule wins, per setting, over the top-level values. */
@@ -173,11 +189,13 @@ export function settingsForHost(config: ClientConfig, names: string[]): HostSett
   if (!clientId) {
     throw new ConfigError(config.file ?? configPath(), `no client_id for ${names[0]}: set "client_id" (the oauth-ssh client's id at your authorization server) in ${configPath()}`);
   }
+  const oidcRule = rules.find((r) => r.issuer !== undefined);
   return {
     fqdn: pick('fqdn') ?? names[names.length - 1]!,
-    authUrl: pick('authUrl') ?? config.authUrl,
+    authUrl: oidcRule?.issuer ?? pick('authUrl') ?? config.authUrl,
     clientId,
     queryAccount: pick('queryAccount') ?? config.queryAccount,
     serviceClientId: pick('serviceClientId') ?? null,
+    oidc: oidcRule ? { scope: oidcRule.scope!, resource: oidcRule.resource ?? null } : null,
   };
 }

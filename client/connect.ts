@@ -3,14 +3,13 @@
  * destination as ssh does, get a token for that host, run the real ssh and
  * answer its token prompt.
  */
-import { AuthServer } from './auth-server.js';
 import { loadClientConfig, settingsForHost } from './config.js';
 import { startAskpassServer, type PromptExpectation } from './askpass.js';
 import { parseSshArgs } from './ssh-args.js';
 import { resolveDestination, type ResolvedDestination } from './ssh-resolve.js';
 import { runSsh } from './ssh-runner.js';
 import { hostKey, TokenStore } from './store/token-store.js';
-import { acquireToken, resolveTarget, type HostTarget } from './tokens.js';
+import { acquireToken, authServerFor, resolveTarget, type HostTarget } from './tokens.js';
 import { hasTerminal, say } from './tty.js';
 
 /** The host part of a destination as typed (`user@host`, `ssh://user@host:port`). */
@@ -65,8 +64,8 @@ export async function connect(argv: string[]): Promise<number> {
   let target: HostTarget;
   let server;
   if (known && known.clientId === settings.clientId) {
-    target = { key, fqdn: settings.fqdn, authUrl: settings.authUrl, clientId: settings.clientId, resourceServer: known.resourceServer, scope: known.scope };
-    server = new AuthServer(settings.authUrl, settings.clientId);
+    target = { key, fqdn: settings.fqdn, authUrl: settings.authUrl, clientId: settings.clientId, resourceServer: known.resourceServer, scope: known.scope, ...(known.style ? { style: known.style } : {}) };
+    server = authServerFor(target);
   } else {
     ({ target, server } = await resolveTarget(config, names));
   }

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { OAuthSshError } from '../shared/errors.js';
 import { sanitizeForTerminal } from '../shared/sanitize.js';
-import { AuthServer, sshScope, TokenEndpointError, type TokenSet } from './auth-server.js';
+import { AuthServer, sshScope, TokenEndpointError, type ServerStyle, type TokenSet } from './auth-server.js';
 import { settingsForHost, type ClientConfig } from './config.js';
 import type { AuthorizeOptions } from './flows/browser.js';
 import { withLock } from './lock.js';
@@ -35,15 +35,24 @@ export class NotLoggedInError extends OAuthSshError {
 }
 
 /** Host names (as typed, as resolved) -> the authorization server, the SSH service's client and scope. */
+/** The authorization server a host's tokens come from, in its style (Globus Auth, or OIDC by discovery). */
+export function authServerFor(target: Pick<HostTarget, 'authUrl' | 'clientId' | 'style'>): AuthServer {
+  return new AuthServer(target.authUrl, target.clientId, target.style ?? { kind: 'globus' });
+}
+
 export async function resolveTarget(config: ClientConfig, names: string[]): Promise<{ target: HostTarget; server: AuthServer }> {
   const settings = settingsForHost(config, names);
+  const key = hostKey(settings.authUrl, settings.fqdn);
+  const base = { key, fqdn: settings.fqdn, authUrl: settings.authUrl, clientId: settings.clientId };
+  if (settings.oidc) {
+    const style: ServerStyle = { kind: 'oidc', resource: settings.oidc.resource };
+    const target: HostTarget = { ...base, resourceServer: settings.oidc.resource ?? settings.authUrl, scope: settings.oidc.scope, style };
+    return { server: authServerFor(target), target };
+  }
   const server = new AuthServer(settings.authUrl, settings.clientId);
   // A configured service client id spares the look-up (for servers that cannot answer it).
   const resourceServer = settings.serviceClientId ?? (await server.clientForFqdn(settings.fqdn)).id;
-  return {
-    server,
-    target: { key: hostKey(settings.authUrl, settings.fqdn), fqdn: settings.fqdn, authUrl: settings.authUrl, clientId: settings.clientId, resourceServer, scope: sshScope(settings.fqdn) },
-  };
+  return { server, target: { ...base, resourceServer, scope: sshScope(settings.fqdn), style: { kind: 'globus' } } };
 }
 
 const now = () => Math.floor(Date.now() / 1000);

@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { errorMessage, UsageError } from '../../shared/errors.js';
-import { AuthServer } from '../auth-server.js';
+import { authServerFor } from '../tokens.js';
 import { loadClientConfig } from '../config.js';
 import { hostArgs, hostContext } from '../host-context.js';
 import { TokenStore, type HostRecord } from '../store/token-store.js';
@@ -9,7 +9,7 @@ import { say } from '../tty.js';
 /** Revokes at the authorization server (refresh token first: it takes its access tokens along), then forgets locally. */
 async function logoutRecord(store: TokenStore, record: HostRecord): Promise<void> {
   const secrets = await store.secrets(record);
-  const server = new AuthServer(record.authUrl, record.clientId);
+  const server = authServerFor(record);
   try {
     for (const token of [secrets?.refreshToken, secrets?.accessToken]) if (token) await server.revoke(token);
   } catch (err) {

@@ -17,7 +17,6 @@ import { askTerminal, say } from '../tty.js';
 import { pkce } from './pkce.js';
 
 const LOOPBACK_TIMEOUT_MS = 5 * 60_000;
-const COPY_PASTE_PATH = '/v2/web/auth-code';
 
 export interface AuthorizeOptions {
   forceLogin: boolean;
@@ -27,18 +26,18 @@ export interface AuthorizeOptions {
   idp?: string;
 }
 
-function authorizeUrl(server: AuthServer, redirectUri: string, scope: string, challenge: string, state: string, options: AuthorizeOptions): string {
-  const url = new URL(`${server.authUrl}/v2/oauth2/authorize`);
+async function authorizeUrl(server: AuthServer, redirectUri: string, scope: string, challenge: string, state: string, options: AuthorizeOptions): Promise<string> {
+  const url = new URL((await server.endpoints()).authorize);
   const params: Record<string, string> = {
     client_id: server.clientId,
     redirect_uri: redirectUri,
-    scope: `${LOGIN_SCOPES} ${scope}`,
+    scope: `${server.style.kind === 'globus' ? LOGIN_SCOPES : `${LOGIN_SCOPES} offline_access`} ${scope}`,
     response_type: 'code',
     code_challenge: challenge,
     code_challenge_method: 'S256',
     state,
-    access_type: 'offline',
-    prefill_named_grant: 'oauth-ssh',
+    ...server.extraParams(),
+    ...(server.style.kind === 'globus' ? { prefill_named_grant: 'oauth-ssh' } : {}),
   };
   if (options.forceLogin) params.prompt = 'login';
   if (options.identity) params.session_required_identities = options.identity;
@@ -94,7 +93,7 @@ export async function browserFlow(server: AuthServer, scope: string, options: Au
   });
   await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
   const redirectUri = `http://127.0.0.1:${(listener.address() as AddressInfo).port}/callback`;
-  const url = authorizeUrl(server, redirectUri, scope, challenge, state, options);
+  const url = await authorizeUrl(server, redirectUri, scope, challenge, state, options);
   publish(url);
   try {
     if (!(await openBrowser(url))) say('Could not open a browser.');
@@ -112,8 +111,9 @@ export async function browserFlow(server: AuthServer, scope: string, options: Au
 
 export async function copyPasteFlow(server: AuthServer, scope: string, options: AuthorizeOptions, publish: (url: string) => void): Promise<TokenSet> {
   const { verifier, challenge, state } = pkce();
-  const redirectUri = `${server.authUrl}${COPY_PASTE_PATH}`;
-  const url = authorizeUrl(server, redirectUri, scope, challenge, state, options);
+  const redirectUri = (await server.endpoints()).copyPaste;
+  if (!redirectUri) throw new LoginError(`${server.authUrl} has no copy-paste page: use --device, or a browser`);
+  const url = await authorizeUrl(server, redirectUri, scope, challenge, state, options);
   publish(url);
   const qr = await terminalQr(url, { invert: true });
   if (qr) say(qr);

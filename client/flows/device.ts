@@ -31,7 +31,7 @@ async function pollUntilDone(server: AuthServer, device: DeviceAuthorization, sc
 }
 
 export async function deviceFlow(server: AuthServer, scope: string, publish: (url: string) => void): Promise<TokenSet> {
-  const device = await server.deviceAuthorization(`${LOGIN_SCOPES} ${scope}`);
+  const device = await server.deviceAuthorization(`${server.style.kind === 'globus' ? LOGIN_SCOPES : `${LOGIN_SCOPES} offline_access`} ${scope}`);
   const complete = device.verification_uri_complete ?? device.verification_uri;
   const qr = await terminalQr(complete, { invert: true });
   if (qr) say(qr);

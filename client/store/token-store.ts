@@ -7,6 +7,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from '../config.js';
 import { dataDir, privateDir } from '../paths.js';
+import type { ServerStyle } from '../auth-server.js';
 import type { LoginFacts } from '../id-token.js';
 import { JsonFile } from './json-file.js';
 import { FileStore, KeychainStore, TokenStoreError, type Secrets, type SecretStore } from './secret-store.js';
@@ -20,6 +21,8 @@ export interface HostTarget {
   /** The SSH service's client id (the token's resource server). */
   resourceServer: string;
   scope: string;
+  /** Globus Auth, or a generic OIDC provider (then with its resource indicator). */
+  style?: ServerStyle;
 }
 
 export interface HostRecord extends HostTarget, LoginFacts {

@@ -65,7 +65,15 @@ export class HttpJsonClient {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(init.json);
     }
-    const fullPath = this.base.pathname.replace(/\/$/, '') + path;
+    // `path` is relative to the base URL, or an absolute URL on the same origin (endpoints from discovery).
+    let fullPath: string;
+    if (/^https?:\/\//.test(path)) {
+      const url = new URL(path);
+      if (url.origin !== this.base.origin) throw new ProviderUnavailableError(`${url.origin} is not ${this.base.origin}: endpoints must be on the issuer's origin`);
+      fullPath = url.pathname + url.search;
+    } else {
+      fullPath = this.base.pathname.replace(/\/$/, '') + path;
+    }
     let res;
     try {
       res = await (await this.pool()).request({ method, path: fullPath, headers, body });

@@ -24,6 +24,8 @@ export interface OidcProviderOptions {
 
 export interface DeviceApproval {
   accountId: string;
+  /** Scopes of the requested resource (RFC 8707) the user grants, e.g. `ssh:/alice`. */
+  resourceScope?: string;
   acr?: string;
   amr?: string[];
   /** Seconds since the user authenticated. */
@@ -93,6 +95,8 @@ export async function startOidcProvider(t: Teardown, options: OidcProviderOption
       const scope = String((code.params as { scope?: string } | undefined)?.scope ?? 'openid');
       const grant = new provider.Grant({ accountId: approval.accountId, clientId: code.clientId });
       grant.addOIDCScope(scope);
+      const resource = (code.params as { resource?: string } | undefined)?.resource;
+      if (resource && approval.resourceScope) grant.addResourceScope(resource, approval.resourceScope);
       grant.addOIDCClaims(['acr', 'amr', 'auth_time']);
       const grantId = await grant.save();
       Object.assign(code, {
@@ -102,6 +106,7 @@ export async function startOidcProvider(t: Teardown, options: OidcProviderOption
         authTime: Math.floor(Date.now() / 1000) - (approval.authAge ?? 0),
         grantId,
         scope,
+        ...(resource && approval.resourceScope ? { resource } : {}),
         // What the provider's pages record when the client asks for these claims.
         claims: { id_token: { acr: null, amr: null, auth_time: null } },
       });

@@ -45,10 +45,14 @@ test('only this connection\'s token prompt is answered', (t) => {
 
 test('client config: host rules, defaults, clear errors', (t) => {
   const config = parseClientConfig({ client_id: 'cli', hosts: [{ match: '*.example.org', fqdn: 'ssh.example.org' }, { match: 'dev*', auth_url: 'http://127.0.0.1:8700', client_id: 'dev-cli' }] }, 'c.yaml');
-  t.deepEqual(settingsForHost(config, ['node7.example.org']), { fqdn: 'ssh.example.org', authUrl: 'https://auth.globus.org', clientId: 'cli', queryAccount: 'oauth-ssh', serviceClientId: null });
-  t.deepEqual(settingsForHost(config, ['devbox']), { fqdn: 'devbox', authUrl: 'http://127.0.0.1:8700', clientId: 'dev-cli', queryAccount: 'oauth-ssh', serviceClientId: null });
+  t.deepEqual(settingsForHost(config, ['node7.example.org']), { fqdn: 'ssh.example.org', authUrl: 'https://auth.globus.org', clientId: 'cli', queryAccount: 'oauth-ssh', serviceClientId: null, oidc: null });
+  t.deepEqual(settingsForHost(config, ['devbox']), { fqdn: 'devbox', authUrl: 'http://127.0.0.1:8700', clientId: 'dev-cli', queryAccount: 'oauth-ssh', serviceClientId: null, oidc: null });
   const pinned = parseClientConfig({ client_id: 'cli', hosts: [{ match: 'h', service_client_id: 'svc' }] }, 'c.yaml');
   t.is(settingsForHost(pinned, ['h']).serviceClientId, 'svc');
+  const oidc = parseClientConfig({ client_id: 'cli', hosts: [{ match: 'kc*', issuer: 'https://kc.example.org/realms/x', scope: 'ssh:/me', resource: 'https://kc1' }] }, 'c.yaml');
+  t.like(settingsForHost(oidc, ['kc1']), { authUrl: 'https://kc.example.org/realms/x', oidc: { scope: 'ssh:/me', resource: 'https://kc1' } });
+  t.throws(() => parseClientConfig({ hosts: [{ match: 'x', issuer: 'https://i.example.org' }] }, 'c.yaml'), { message: /give "scope"/ });
+  t.throws(() => parseClientConfig({ hosts: [{ match: 'x', scope: 's' }] }, 'c.yaml'), { message: /go with "issuer"/ });
   t.throws(() => settingsForHost(parseClientConfig({}, null), ['h']), { message: /no client_id for h: set "client_id"/ });
   for (const [doc, msg] of [[{ colour: 1 }, /unknown key "colour"/], [{ auth_url: 'http://auth.example.org' }, /must use https/], [{ backend: 'floppy' }, /backend must be auto, keychain or file/], [{ hosts: [{ fqdn: 'x' }] }, /hosts\[0\] needs "match"/]] as const) {
     t.throws(() => parseClientConfig(doc, 'c.yaml'), { instanceOf: ConfigError, message: msg });

@@ -1,0 +1,69 @@
+/**
+ * The generic OIDC path end to end with real parts: oidc-provider issues a
+ * JWT access token for the host (RFC 8707 resource, scope ssh:/USER) through
+ * the device flow; the oauth-ssh client finds the provider by discovery and
+ * keeps the token; the server verifies it locally; the real sshd lets the
+ * user in.
+ */
+import test from 'ava';
+import { readFile, writeFile } from 'node:fs/promises';
+import { clientEnv, runClient } from '../helpers/client.js';
+import { startTestIdp } from '../helpers/dev-idp.js';
+import { startOidcProvider } from '../helpers/oidc-provider.js';
+import { BRIDGE_SO } from '../helpers/pam.js';
+import { startTestServer } from '../helpers/server.js';
+import { startSshd } from '../helpers/sshd.js';
+import { createTestUser } from '../helpers/users.js';
+
+const AUD = 'https://ssh.example.org';
+
+test('oauth-ssh with a generic OIDC provider: device login, JWT access token, ssh', async (t) => {
+  const user = await createTestUser(t);
+  const op = await startOidcProvider(t, {
+    clients: [{ client_id: 'oauth-ssh-cli', token_endpoint_auth_method: 'none', grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'], redirect_uris: [], response_types: [] }],
+    accounts: [{ id: 'carol', claims: { preferred_username: 'carol' } }],
+    configuration: {
+      features: {
+        devInteractions: { enabled: false },
+        deviceFlow: { enabled: true },
+        introspection: { enabled: true },
+        revocation: { enabled: true },
+        resourceIndicators: {
+          enabled: true,
+          defaultResource: () => AUD,
+          useGrantedResource: () => true,
+          getResourceServerInfo: () => ({ scope: `ssh:/${user.name}`, audience: AUD, accessTokenFormat: 'jwt' }),
+        },
+      },
+    },
+  });
+  // The SSH server still runs its Globus side against the dev IdP; JWTs go to the SciTokens/JWT verifier.
+  const idp = await startTestIdp(t);
+  const server = await startTestServer(t, { authUrl: idp.url, lines: ['idp_suffix nowhere.invalid', 'auth_method globus_auth scitokens', `issuers ${op.issuer}`, `scitokens_audience ${AUD}`] });
+  const sshd = await startSshd(t, {
+    pamStack: [`auth [success=done default=die] ${BRIDGE_SO} socket=${server.socketPath}`, `account required ${BRIDGE_SO}`, 'session required pam_permit.so', ''].join('\n'),
+  });
+  const client = await clientEnv(t, idp.url, sshd, user.name);
+  await writeFile(client.env.OAUTH_SSH_CONFIG!, `client_id: oauth-ssh-cli\nbackend: file\nhosts:\n  - match: testhost\n    fqdn: ssh.example.org\n    issuer: ${op.issuer}\n    scope: ssh:/${user.name}\n    resource: ${AUD}\n  - match: 127.0.0.1\n    fqdn: ssh.example.org\n    issuer: ${op.issuer}\n    scope: ssh:/${user.name}\n    resource: ${AUD}\n`);
+
+  let approved = false;
+  const login = await runClient(client, ['login', client.hostAlias, '--device'], {
+    onStderr: (stderr) => {
+      const code = /enter the code (\S+)/.exec(stderr)?.[1];
+      if (code && !approved) {
+        approved = true;
+        void op.approveDevice(code, { accountId: 'carol', resourceScope: `ssh:/${user.name}` });
+      }
+    },
+  });
+  t.is(login.code, 0, login.stderr);
+  t.regex(login.stderr, /Logged in for ssh\.example\.org as carol/);
+  const stored = JSON.parse(await readFile(`${client.home}/.local/share/oauth-ssh/tokens.json`, 'utf8')).data;
+  const token = (Object.values(stored)[0] as { accessToken: string }).accessToken;
+  t.is(token.split('.').length, 3, 'a JWT access token');
+
+  const ssh = await runClient(client, [...client.sshArgs, client.hostAlias, 'id', '-un']);
+  t.is(ssh.code, 0, ssh.stderr);
+  t.is(ssh.stdout.trim(), user.name);
+  t.like(server.audit.at(-1), { decision: 'SUCCESS', identity: `carol@${op.issuer}` });
+});
