@@ -8,6 +8,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { ConfigError } from '../shared/errors.js';
+import type { JwtIdentityRules } from './jwt-identity.js';
 import { parseMapFile, type AccountMap } from './map-file.js';
 
 export const DEFAULT_CONFIG_FILES = ['/etc/oauth_ssh/oauth-ssh.conf', '/etc/oauth_ssh/globus-ssh.conf'];
@@ -52,14 +53,16 @@ export interface ServerConfig {
   deviceFlowDeadline: number;
   deviceQr: boolean;
   /** auth_method scitokens: JWTs (tokens containing ".") verified locally against these issuers. */
-  scitokens: { issuers: string[]; audiences: string[] } | null;
+  scitokens: { issuers: string[]; audiences: string[]; identity: JwtIdentityRules } | null;
 }
 
-const MULTI = new Set(['auth_method', 'map_file', 'permitted_idps', 'issuers', 'allow_accounts', 'scitokens_audience']);
+const MULTI = new Set(['auth_method', 'map_file', 'permitted_idps', 'issuers', 'allow_accounts', 'scitokens_audience', 'jwt_allowed_groups', 'jwt_acr_values', 'jwt_amr_values']);
+const JWT_KEYS = ['jwt_username_claim', 'jwt_username_suffix', 'jwt_groups_claim', 'jwt_allowed_groups', 'jwt_uid_claim', 'jwt_max_auth_age', 'jwt_acr_values', 'jwt_amr_values'];
 const SINGLE = new Set([
   'client_id', 'client_secret', 'client_secret_file', 'idp_suffix', 'authentication_timeout', 'mfa', 'environment', 'auth_url',
   'socket', 'min_uid', 'query_account', 'introspection_cache_ttl', 'http_timeout', 'audit_log',
   'device_flow', 'device_flow_deadline', 'device_qr',
+  'jwt_username_claim', 'jwt_username_suffix', 'jwt_groups_claim', 'jwt_uid_claim', 'jwt_max_auth_age',
 ]);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DOMAIN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i;
@@ -134,6 +137,9 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
   const issuers = many('issuers');
   if (methods.includes('scitokens') && issuers.length === 0) fail('auth_method', 'auth_method scitokens needs "issuers": the token issuers (URLs) to trust');
   if (!methods.includes('scitokens') && (issuers.length > 0 || entries.has('scitokens_audience'))) fail(entries.has('issuers') ? 'issuers' : 'scitokens_audience', '"issuers" and "scitokens_audience" need auth_method scitokens');
+  const jwtKey = JWT_KEYS.find((k) => entries.has(k));
+  if (jwtKey && !methods.includes('scitokens')) fail(jwtKey, `"${jwtKey}" applies to JWT access tokens: add scitokens to auth_method and set issuers`);
+  if (entries.has('jwt_allowed_groups') && !entries.has('jwt_groups_claim')) fail('jwt_allowed_groups', 'jwt_allowed_groups needs jwt_groups_claim (the claim that lists groups)');
   for (const i of issuers) {
     let u: URL | undefined;
     try {
@@ -245,7 +251,20 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
     deviceFlowDeadline: int('device_flow_deadline', 10, 100),
     deviceQr: bool('device_qr', true),
     scitokens: methods.includes('scitokens')
-      ? { issuers, audiences: many('scitokens_audience').length ? many('scitokens_audience') : [hostname(), 'https://wlcg.cern.ch/jwt/v1/any', 'ANY'] }
+      ? {
+          issuers,
+          audiences: many('scitokens_audience').length ? many('scitokens_audience') : [hostname(), 'https://wlcg.cern.ch/jwt/v1/any', 'ANY'],
+          identity: {
+            usernameClaim: one('jwt_username_claim')?.value ?? null,
+            usernameSuffix: one('jwt_username_suffix')?.value ?? null,
+            groupsClaim: one('jwt_groups_claim')?.value ?? null,
+            allowedGroups: many('jwt_allowed_groups'),
+            uidClaim: one('jwt_uid_claim')?.value ?? null,
+            maxAuthAge: entries.has('jwt_max_auth_age') ? int('jwt_max_auth_age', 1, 0) : null,
+            acrValues: many('jwt_acr_values'),
+            amrValues: many('jwt_amr_values'),
+          },
+        }
       : null,
   };
 }

@@ -89,7 +89,8 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
   };
   if (config.scitokens) {
     const context = deps.decision;
-    deps.scitokens = { verifier: new JwtVerifier({ ...config.scitokens, httpTimeout: config.httpTimeout }), rules: context.rules, lookup: context.lookup, host: context.host };
+    const { issuers, audiences, identity } = config.scitokens;
+    deps.scitokens = { verifier: new JwtVerifier({ issuers, audiences, httpTimeout: config.httpTimeout }), rules: context.rules, identity, lookup: context.lookup, host: context.host };
   }
 
   const sockets = new Set<Socket>();

@@ -1,16 +1,19 @@
 /**
- * SciTokens (and JWT access tokens under the same rules): a token containing
- * "." is verified locally (JwtVerifier), and its `scope` names the accounts it
- * may log in as: `ssh:/USER` or `ssh:USER` for one account, a bare `ssh` for
- * any. Names match whole (`ssh:/jd` never grants `jdoe`). The account must
- * exist and pass the same UID floor / allow_accounts / query-account rules as
- * every other login.
+ * JWT access tokens (SciTokens and OIDC providers' JWTs): a token containing
+ * "." is verified locally (JwtVerifier). Its `scope` may name the accounts it
+ * may log in as (SciTokens: `ssh:/USER` or `ssh:USER` for one account, a bare
+ * `ssh` for any; names match whole, `ssh:/jd` never grants `jdoe`), or its
+ * claims may (jwt-identity.ts: username claim, map files, with the uid rule).
+ * Claims policy (groups, auth age, acr/amr) applies to every token. The
+ * account must exist and pass the same UID floor / allow_accounts /
+ * query-account rules as every other login.
  */
 import { InvalidAccountError, InvalidTokenError, errorMessage } from '../shared/errors.js';
 import type { JwtVerifier } from '../shared/providers/jwt-verifier.js';
 import { secretHashPrefix } from '../shared/secret-hash.js';
 import { sanitizeForTerminal } from '../shared/sanitize.js';
 import { accountUsable, type MappingRules } from './accounts.js';
+import { accountsFromClaims, checkClaimsPolicy, identityRulesSet, uidMatches, type JwtIdentityRules } from './jwt-identity.js';
 import { failure, type Decision } from './decide.js';
 import type { AccountLookup } from './passwd.js';
 
@@ -33,6 +36,7 @@ export function sshUsersFromScope(scope: unknown): ScopeGrant {
 export interface SciTokenContext {
   verifier: JwtVerifier;
   rules: MappingRules;
+  identity: JwtIdentityRules;
   lookup: AccountLookup;
   host: () => Promise<string>;
 }
@@ -43,15 +47,28 @@ export async function decideSciToken(ctx: SciTokenContext, rawToken: string, req
     const claims = await ctx.verifier.verify(rawToken);
     const identity = `${claims.sub}@${claims.iss}`;
     const trace = [{ step: 'verify' as const, ok: true, detail: `JWT from ${claims.iss} for ${claims.sub}` }];
+    // Host policy from the claims (groups, authentication age, acr/amr) applies to every JWT.
+    checkClaimsPolicy(claims, ctx.identity);
     const grant = sshUsersFromScope(claims.scope ?? claims.scp);
-    if (!grant.anyUser && !grant.users.has(requestedUser)) {
-      throw new InvalidAccountError(`the token (${sanitizeForTerminal(identity)}) grants no ssh login as ${sanitizeForTerminal(requestedUser)}; it needs the scope ssh:/${sanitizeForTerminal(requestedUser)}`);
+    const byScope = grant.anyUser || grant.users.has(requestedUser);
+    // Claims name accounts only when the admin opted in (jwt_username_claim): map files written for
+    // Globus usernames must not silently apply to another issuer's claims.
+    const named = identityRulesSet(ctx.identity) ? accountsFromClaims(claims, ctx.identity, ctx.rules.accountMap) : [];
+    if (!byScope && !named.includes(requestedUser)) {
+      throw new InvalidAccountError(
+        named.length
+          ? `${sanitizeForTerminal(identity)} may not log in as ${sanitizeForTerminal(requestedUser)} on this host; permitted: ${named.map((n) => sanitizeForTerminal(n)).join(', ')}`
+          : `the token (${sanitizeForTerminal(identity)}) grants no ssh login as ${sanitizeForTerminal(requestedUser)}; it needs the scope ssh:/${sanitizeForTerminal(requestedUser)}`,
+      );
     }
-    if (!(await accountUsable(requestedUser, ctx.rules, ctx.lookup))) {
-      throw new InvalidAccountError(`${sanitizeForTerminal(requestedUser)} cannot log in on this host with a token`);
+    const account = (await accountUsable(requestedUser, ctx.rules, ctx.lookup)) ? await ctx.lookup(requestedUser) : null;
+    if (!account) throw new InvalidAccountError(`${sanitizeForTerminal(requestedUser)} cannot log in on this host with a token`);
+    if (!byScope && !uidMatches(claims, ctx.identity, account)) {
+      throw new InvalidAccountError(`the uid in the token does not match ${sanitizeForTerminal(requestedUser)}'s uid on this host`);
     }
     const token = { tokenHash: secretHashPrefix(rawToken), subject: claims.sub, username: identity, clientId: String(claims.client_id ?? ''), scopes: [], expiresAt: claims.exp ?? 0, identities: [], authentications: [] };
-    return { result: 'SUCCESS', code: 'OK', reason: `login as ${requestedUser} via SciToken ${identity}`, userMessage: '', token, trace: [...trace, { step: 'user', ok: true, detail: `scope grants ${requestedUser}` }] };
+    const how = byScope ? 'scope' : 'claims';
+    return { result: 'SUCCESS', code: 'OK', reason: `login as ${requestedUser} via JWT ${identity} (${how})`, userMessage: '', token, trace: [...trace, { step: 'user', ok: true, detail: `the token's ${how} grant ${requestedUser}` }] };
   } catch (err) {
     const f = failure(err instanceof Error ? err : new InvalidTokenError(errorMessage(err)), host);
     return { ...f, trace: [{ step: 'verify', ok: false, detail: f.reason }] };

@@ -97,3 +97,52 @@ test('an unreachable issuer is an outage (AUTHINFO_UNAVAIL), not a "no"', async 
   t.true(result.stderr.includes(PAM_TEXT.AUTHINFO_UNAVAIL), result.output);
   t.regex(result.messages, /authorization server cannot be reached/);
 });
+
+async function oidcWorld(t: Teardown, lines: string[], mapFile = '') {
+  const idp = await startTestIdp(t);
+  const issuer = await startJwtIssuer(t);
+  const user = await createTestUser(t);
+  const server = await startTestServer(t, { authUrl: idp.url, mapFile: mapFile.replace(/USER/g, user.name) || `nobody@example.org ${user.name}\n`, lines: ['auth_method globus_auth, scitokens', `issuers ${issuer.issuer}`, `scitokens_audience ${AUD}`, ...lines] });
+  const login = (who: string, token: string) => pamtester(server.service, who, ['authenticate'], `${token}\n`);
+  return { issuer, user, server, login };
+}
+
+test('OIDC JWTs: username claim with suffix, map file by email, uid rule', async (t) => {
+  const { issuer, user, login } = await oidcWorld(t, ['jwt_username_claim preferred_username', 'jwt_username_suffix @corp.example'], 'ops@corp.example USER\n');
+  const now = Math.floor(Date.now() / 1000);
+  t.is((await login(user.name, await issuer.mint({ sub: 's1', aud: AUD, preferred_username: `${user.name}@corp.example`, auth_time: now }))).code, 0);
+  const wrongSuffix = await login(user.name, await issuer.mint({ sub: 's1', aud: AUD, preferred_username: `${user.name}@elsewhere.example` }));
+  t.true(wrongSuffix.stderr.includes(PAM_TEXT.USER_UNKNOWN));
+  t.is((await login(user.name, await issuer.mint({ sub: 's2', aud: AUD, preferred_username: 'someone', email: 'ops@corp.example' }))).code, 0, 'map file keyed by email');
+
+  const withUid = await oidcWorld(t, ['jwt_username_claim preferred_username', 'jwt_uid_claim uidNumber']);
+  const mint = (uid: unknown) => withUid.issuer.mint({ sub: 's', aud: AUD, preferred_username: withUid.user.name, uidNumber: uid });
+  t.is((await withUid.login(withUid.user.name, await mint(withUid.user.uid))).code, 0, 'uidNumber equals the NSS uid');
+  const otherUid = await withUid.login(withUid.user.name, await mint(withUid.user.uid + 1));
+  t.true(otherUid.stderr.includes(PAM_TEXT.USER_UNKNOWN));
+  t.regex(otherUid.messages, /uid in the token does not match/);
+});
+
+test('OIDC JWTs: groups allow-list, authentication age from auth_time, acr and amr', async (t) => {
+  const { issuer, user, login } = await oidcWorld(t, ['jwt_username_claim preferred_username', 'jwt_groups_claim groups', 'jwt_allowed_groups hpc-users', 'jwt_max_auth_age 3600', 'jwt_acr_values https://refeds.org/profile/mfa']);
+  const now = Math.floor(Date.now() / 1000);
+  const base = { sub: 's', aud: AUD, preferred_username: user.name, groups: ['staff', 'hpc-users'], auth_time: now - 60, acr: 'https://refeds.org/profile/mfa' };
+  t.is((await login(user.name, await issuer.mint(base))).code, 0);
+  const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+    ['not in a group', { groups: ['staff'] }, /admits members of hpc-users only/],
+    ['too old', { auth_time: now - 7200 }, /you authenticated 2 h ago; this host requires it within 60 min/],
+    ['no auth_time (iat is not enough)', { auth_time: undefined }, /needs to know when you authenticated/],
+    ['no MFA', { acr: 'https://refeds.org/profile/sfa' }, /requires an authentication of class https:\/\/refeds\.org\/profile\/mfa/],
+  ];
+  for (const [name, change, message] of cases) {
+    const result = await login(user.name, await issuer.mint({ ...base, ...change }));
+    t.true(result.stderr.includes(PAM_TEXT.AUTH_ERR), name);
+    t.regex(result.messages, message, name);
+  }
+});
+
+test('OIDC JWT claims name no account unless jwt_username_claim opts in', async (t) => {
+  const { issuer, user, login } = await oidcWorld(t, [], 'mapped@corp.example USER\n');
+  const result = await login(user.name, await issuer.mint({ sub: 's', aud: AUD, email: 'mapped@corp.example', preferred_username: user.name }));
+  t.true(result.stderr.includes(PAM_TEXT.USER_UNKNOWN), 'Globus-style map files do not apply to another issuer by accident');
+});

@@ -55,6 +55,8 @@ const refusals: Array<[string, string, RegExp]> = [
   ['bad mfa', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\nmfa maybe\n`, /mfa must be true or false/],
   ['scitokens without issuers', `auth_method globus_auth, scitokens\nclient_id ${ID}\nclient_secret x\nidp_suffix a.org\n`, /:1: auth_method scitokens needs "issuers"/],
   ['issuers without scitokens', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\nissuers https://tokens.example.org\n`, /:4: "issuers" and "scitokens_audience" need auth_method scitokens/],
+  ['jwt key without scitokens', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\njwt_username_claim email\n`, /:4: "jwt_username_claim" applies to JWT access tokens: add scitokens/],
+  ['allowed groups without the claim', `auth_method globus_auth scitokens\nissuers https://t.example.org\nclient_id ${ID}\nclient_secret x\nidp_suffix a.org\njwt_allowed_groups x\n`, /jwt_allowed_groups needs jwt_groups_claim/],
   ['plain-http issuer', `auth_method globus_auth scitokens\nissuers http://tokens.example.org\nclient_id ${ID}\nclient_secret x\nidp_suffix a.org\n`, /issuer "http:\/\/tokens\.example\.org" must be an https URL/],
   ['plain http off loopback', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\nauth_url http://auth.example.org\n`, /must use https/],
   ['unknown environment', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\nenvironment moon\n`, /unknown environment "moon"/],
@@ -93,7 +95,7 @@ test('the example config parses (with its placeholders) and documents every key 
   const config = parseServerConfig(text, 'server-pam/oauth-ssh.conf.example', () => {});
   t.is(config.authUrl, 'https://auth.globus.org');
   const documented = new Set([...text.matchAll(/^#?\s*([a-z_]+)\s/gm)].map((m) => m[1]));
-  for (const key of ['client_id', 'client_secret', 'environment', 'idp_suffix', 'map_file', 'permitted_idps', 'authentication_timeout', 'mfa', 'socket', 'min_uid', 'allow_accounts', 'query_account', 'introspection_cache_ttl', 'http_timeout', 'audit_log', 'device_flow', 'device_flow_deadline', 'device_qr', 'auth_method', 'issuers', 'scitokens_audience']) {
+  for (const key of ['client_id', 'client_secret', 'environment', 'idp_suffix', 'map_file', 'permitted_idps', 'authentication_timeout', 'mfa', 'socket', 'min_uid', 'allow_accounts', 'query_account', 'introspection_cache_ttl', 'http_timeout', 'audit_log', 'device_flow', 'device_flow_deadline', 'device_qr', 'auth_method', 'issuers', 'scitokens_audience', 'jwt_username_claim', 'jwt_username_suffix', 'jwt_groups_claim', 'jwt_allowed_groups', 'jwt_uid_claim', 'jwt_max_auth_age', 'jwt_acr_values', 'jwt_amr_values']) {
     t.true(documented.has(key), key);
   }
 });
