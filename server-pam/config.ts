@@ -27,6 +27,9 @@ export type AuditTarget = { kind: 'stderr' } | { kind: 'syslog' } | { kind: 'fil
 
 export interface ServerConfig {
   file: string;
+  /** auth_method globus_auth: tokens without "." are introspected at Globus Auth with these credentials. */
+  globus: boolean;
+  /** '' without globus_auth. */
   clientId: string;
   clientSecret: string;
   authUrl: string;
@@ -133,7 +136,6 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
   const methods = many('auth_method').map((m) => m.toLowerCase());
   if (methods.length === 0) methods.push('globus_auth');
   for (const m of methods) if (m !== 'globus_auth' && m !== 'scitokens') fail('auth_method', `unknown auth_method "${m}" (supported: globus_auth, scitokens)`);
-  if (!methods.includes('globus_auth')) fail('auth_method', 'this version needs globus_auth in auth_method (scitokens works beside it)');
   const issuers = many('issuers');
   if (methods.includes('scitokens') && issuers.length === 0) fail('auth_method', 'auth_method scitokens needs "issuers": the token issuers (URLs) to trust');
   if (!methods.includes('scitokens') && (issuers.length > 0 || entries.has('scitokens_audience'))) fail(entries.has('issuers') ? 'issuers' : 'scitokens_audience', '"issuers" and "scitokens_audience" need auth_method scitokens');
@@ -151,20 +153,27 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
     if (!u || !(u.protocol === 'https:' || (u.protocol === 'http:' && loopback))) fail('issuers', `issuer "${i}" must be an https URL (http only on loopback)`);
   }
 
-  const clientId = one('client_id')?.value ?? fail('client_id', 'client_id is required with auth_method globus_auth: the SSH service\'s client id');
-  if (!UUID.test(clientId)) fail('client_id', `client_id must be a UUID, got "${clientId}"`);
-  if (entries.has('client_secret') && entries.has('client_secret_file')) fail('client_secret_file', 'set client_secret or client_secret_file, not both');
-  let clientSecret: string;
-  if (entries.has('client_secret')) {
-    checkMode(file, 'this config file holds client_secret and');
-    clientSecret = one('client_secret')!.value;
-  } else if (entries.has('client_secret_file')) {
-    const path = one('client_secret_file')!.value;
-    checkMode(path, 'client_secret_file');
-    clientSecret = readText(path, 'client_secret_file').trim();
-    if (!clientSecret) fail('client_secret_file', `${path} is empty`);
+  const globus = methods.includes('globus_auth');
+  let clientId = '';
+  let clientSecret = '';
+  if (globus) {
+    clientId = one('client_id')?.value ?? fail('client_id', 'client_id is required with auth_method globus_auth: the SSH service\'s client id');
+    if (!UUID.test(clientId)) fail('client_id', `client_id must be a UUID, got "${clientId}"`);
+    if (entries.has('client_secret') && entries.has('client_secret_file')) fail('client_secret_file', 'set client_secret or client_secret_file, not both');
+    if (entries.has('client_secret')) {
+      checkMode(file, 'this config file holds client_secret and');
+      clientSecret = one('client_secret')!.value;
+    } else if (entries.has('client_secret_file')) {
+      const path = one('client_secret_file')!.value;
+      checkMode(path, 'client_secret_file');
+      clientSecret = readText(path, 'client_secret_file').trim();
+      if (!clientSecret) fail('client_secret_file', `${path} is empty`);
+    } else {
+      fail('client_id', 'client_secret (or client_secret_file) is required with auth_method globus_auth');
+    }
   } else {
-    return fail('client_id', 'client_secret (or client_secret_file) is required with auth_method globus_auth');
+    const globusOnly = ['client_id', 'client_secret', 'client_secret_file', 'idp_suffix', 'environment', 'auth_url', 'permitted_idps', 'authentication_timeout', 'mfa', 'device_flow'].find((k) => entries.has(k));
+    if (globusOnly) fail(globusOnly, `"${globusOnly}" belongs to auth_method globus_auth, which this config does not use`);
   }
 
   const environment = one('environment')?.value.toLowerCase();
@@ -184,7 +193,7 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
 
   const idpSuffix = one('idp_suffix')?.value.toLowerCase() ?? null;
   const mapFiles = many('map_file');
-  if (idpSuffix === null && mapFiles.length === 0) {
+  if (globus && idpSuffix === null && mapFiles.length === 0) {
     fail('client_id', 'set idp_suffix or at least one map_file: without them no identity maps to a local account');
   }
   const accountMap: AccountMap = new Map();
@@ -231,6 +240,7 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
   const timeout = int('authentication_timeout', 0, 0);
   return {
     file,
+    globus,
     clientId: clientId.toLowerCase(),
     clientSecret,
     authUrl,

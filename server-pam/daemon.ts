@@ -8,7 +8,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { mkdirSync, statSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ConfigError, errorMessage } from '../shared/errors.js';
+import { ConfigError, errorMessage, InvalidTokenError } from '../shared/errors.js';
 import { GlobusAuth } from '../shared/providers/globus.js';
 import { JwtVerifier } from '../shared/providers/jwt-verifier.js';
 import type { TokenVerifier } from '../shared/providers/provider.js';
@@ -18,6 +18,13 @@ import type { DecisionContext } from './decide.js';
 import { handleAuthentication, type HandlerDeps } from './handle-auth.js';
 import { lookupAccount } from './passwd.js';
 import { PamConversation } from './protocol.js';
+
+/** Without globus_auth, a token that is not a JWT has nowhere to be checked. */
+const JWT_ONLY: TokenVerifier = {
+  verify: async () => {
+    throw new InvalidTokenError('this host accepts JWT access tokens from its configured issuers only');
+  },
+};
 
 /** Longest one authentication may hold a connection; sshd's LoginGraceTime is shorter. */
 const CONNECTION_LIMIT_MS = 10 * 60_000;
@@ -79,9 +86,9 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
   if (await socketInUse(config.socketPath)) throw new ConfigError(config.socketPath, 'another oauth-ssh-server is already listening on this socket');
   prepareSocketPath(config.socketPath);
 
-  const globus = options.verifier ? undefined : new GlobusAuth({ authUrl: config.authUrl, clientId: config.clientId, clientSecret: config.clientSecret, httpTimeout: config.httpTimeout, introspectionCacheTtl: config.introspectionCacheTtl });
+  const globus = options.verifier || !config.globus ? undefined : new GlobusAuth({ authUrl: config.authUrl, clientId: config.clientId, clientSecret: config.clientSecret, httpTimeout: config.httpTimeout, introspectionCacheTtl: config.introspectionCacheTtl });
   const deps: HandlerDeps = {
-    decision: decisionContext(config, options.verifier ?? globus!),
+    decision: decisionContext(config, options.verifier ?? globus ?? JWT_ONLY),
     policy: { permittedIdps: config.permittedIdps, authenticationTimeout: config.authenticationTimeout, mfa: config.mfa },
     queryAccount: config.queryAccount,
     audit: options.audit ?? auditSink(config.audit),

@@ -7,8 +7,22 @@ import { hostname } from 'node:os';
 import type { Argv } from 'yargs';
 import { errorMessage } from '../../shared/errors.js';
 import { GlobusAuth } from '../../shared/providers/globus.js';
-import { loadServerConfig } from '../config.js';
+import { loadServerConfig, type ServerConfig } from '../config.js';
 import { lookupAccount } from '../passwd.js';
+
+async function checkGlobus(config: ServerConfig, ok: (m: string) => void, bad: (m: string) => void): Promise<void> {
+  const globus = new GlobusAuth({ authUrl: config.authUrl, clientId: config.clientId, clientSecret: config.clientSecret, httpTimeout: config.httpTimeout, introspectionCacheTtl: 0 });
+  try {
+    const fqdns = await globus.clientFqdns();
+    ok(`${config.authUrl} accepts this server's client credentials`);
+    if (fqdns.length === 0) bad(`no FQDN is registered for client ${config.clientId}: run \`oauth-ssh-server register ${hostname()}\``);
+    else ok(`registered FQDNs: ${fqdns.join(', ')}; tokens need scope https://auth.globus.org/scopes/${fqdns[0]}/ssh`);
+  } catch (err) {
+    bad(errorMessage(err));
+  } finally {
+    await globus.close();
+  }
+}
 
 export const checkCommand = {
   command: 'check',
@@ -21,18 +35,8 @@ export const checkCommand = {
       process.exitCode = 1;
     };
     const config = loadServerConfig(argv.config);
-    ok(`config ${config.file} is valid (client ${config.clientId}, ${config.mapFiles.length} map file(s), idp_suffix ${config.idpSuffix ?? 'unset'})`);
-    const globus = new GlobusAuth({ authUrl: config.authUrl, clientId: config.clientId, clientSecret: config.clientSecret, httpTimeout: config.httpTimeout, introspectionCacheTtl: 0 });
-    try {
-      const fqdns = await globus.clientFqdns();
-      ok(`${config.authUrl} accepts this server's client credentials`);
-      if (fqdns.length === 0) bad(`no FQDN is registered for client ${config.clientId}: run \`oauth-ssh-server register ${hostname()}\``);
-      else ok(`registered FQDNs: ${fqdns.join(', ')}; tokens need scope https://auth.globus.org/scopes/${fqdns[0]}/ssh`);
-    } catch (err) {
-      bad(errorMessage(err));
-    } finally {
-      await globus.close();
-    }
+    ok(`config ${config.file} is valid (${config.globus ? `client ${config.clientId}, ` : 'JWT access tokens only, '}${config.mapFiles.length} map file(s), idp_suffix ${config.idpSuffix ?? 'unset'})`);
+    if (config.globus) await checkGlobus(config, ok, bad);
     for (const issuer of config.scitokens?.issuers ?? []) {
       try {
         const res = await fetch(`${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(config.httpTimeout * 1000) });

@@ -23,6 +23,7 @@ export const explainCommand = {
       .option('json', { type: 'boolean', default: false, describe: 'print the decision as JSON' }),
   handler: async (argv: { config?: string; user: string; tokenFile?: string; json: boolean }) => {
     const config = loadServerConfig(argv.config);
+    if (!config.globus) throw new UsageError('explain follows Globus tokens; this config has no auth_method globus_auth');
     const fromStdin = argv.tokenFile === undefined || argv.tokenFile === '-';
     if (fromStdin && process.stdin.isTTY) throw new UsageError('pipe the token on stdin or pass --token-file FILE (a token on the command line would show in ps)');
     if (!fromStdin && (statSync(argv.tokenFile!).mode & 0o077) !== 0) {

@@ -64,6 +64,7 @@ export const registerCommand = {
     }
     const needConfig = !argv.clientId || !secret;
     const config = needConfig || argv.config ? loadServerConfig(argv.config) : undefined;
+    if (needConfig && config && !config.globus) throw new UsageError('register needs Globus client credentials: this config has no auth_method globus_auth; pass --client-id and --client-secret-stdin');
     const clientId = argv.clientId ?? config!.clientId;
     const clientSecret = secret ?? config!.clientSecret;
     const authUrl = argv.authUrl ?? config?.authUrl ?? GLOBUS_ENVIRONMENTS.production!;

@@ -146,3 +146,27 @@ test('OIDC JWT claims name no account unless jwt_username_claim opts in', async 
   const result = await login(user.name, await issuer.mint({ sub: 's', aud: AUD, email: 'mapped@corp.example', preferred_username: user.name }));
   t.true(result.stderr.includes(PAM_TEXT.USER_UNKNOWN), 'Globus-style map files do not apply to another issuer by accident');
 });
+
+test('a JWT-only server (auth_method scitokens, no Globus): JWTs log in, opaque tokens are refused with a reason', async (t) => {
+  const issuer = await startJwtIssuer(t);
+  const user = await createTestUser(t);
+  const { writeFile, chmod } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { tempDir } = await import('../helpers/temp.js');
+  const { loadServerConfig } = await import('../../server-pam/config.js');
+  const { startDaemon } = await import('../../server-pam/daemon.js');
+  const { installPamService, BRIDGE_SO } = await import('../helpers/pam.js');
+  const dir = await tempDir(t);
+  const file = join(dir, 'oauth-ssh.conf');
+  await writeFile(file, `auth_method scitokens\nissuers ${issuer.issuer}\nscitokens_audience ${AUD}\njwt_username_claim preferred_username\nsocket ${join(dir, 'run/pam.sock')}\n`);
+  await chmod(file, 0o644); // no secret in it: may be world-readable
+  const config = loadServerConfig(file);
+  t.false(config.globus);
+  const daemon = await startDaemon(config, { audit: async () => {}, log: () => {} });
+  t.teardown(() => daemon.close());
+  const service = await installPamService(t, `auth required ${BRIDGE_SO} socket=${daemon.socketPath}`);
+  t.is((await pamtester(service, user.name, ['authenticate'], `${await issuer.mint({ sub: 's', aud: AUD, preferred_username: user.name })}\n`)).code, 0);
+  const opaque = await pamtester(service, user.name, ['authenticate'], 'AgOpaqueGlobusStyleToken\n');
+  t.true(opaque.stderr.includes(PAM_TEXT.AUTH_ERR));
+  t.regex(opaque.messages, /accepts JWT access tokens from its configured issuers only/);
+});

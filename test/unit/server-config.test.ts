@@ -49,6 +49,7 @@ const refusals: Array<[string, string, RegExp]> = [
   ['unknown key', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\ncolour blue\n`, /:4: unknown key "colour"/],
   ['repeated single key', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\nidp_suffix b.org\n`, /:4: "idp_suffix" is set twice \(first on line 3\)/],
   ['missing client_id', 'client_secret x\nidp_suffix a.org\n', /client_id is required/],
+  ['Globus key in a JWT-only config', 'auth_method scitokens\nissuers https://t.example.org\nidp_suffix a.org\n', /"idp_suffix" belongs to auth_method globus_auth/],
   ['missing secret', `client_id ${ID}\nidp_suffix a.org\n`, /client_secret \(or client_secret_file\) is required/],
   ['no mapping', `client_id ${ID}\nclient_secret x\n`, /set idp_suffix or at least one map_file/],
   ['bad timeout', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\nauthentication_timeout soon\n`, /:4: "authentication_timeout" must be a whole number/],
