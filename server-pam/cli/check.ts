@@ -27,8 +27,9 @@ async function checkGlobus(config: ServerConfig, ok: (m: string) => void, bad: (
 export const checkCommand = {
   command: 'check',
   describe: 'validate the config, file modes, connectivity and FQDN registration',
-  builder: (y: Argv) => y.option('config', { type: 'string', describe: 'config file to check' }),
-  handler: async (argv: { config?: string }) => {
+  builder: (y: Argv) =>
+    y.option('config', { type: 'string', describe: 'config file to check' }).option('offline', { type: 'boolean', default: false, describe: 'check the config and file modes only: no network, no accounts' }),
+  handler: async (argv: { config?: string; offline: boolean }) => {
     const ok = (msg: string) => console.log(`ok    ${msg}`);
     const bad = (msg: string) => {
       console.log(`FAIL  ${msg}`);
@@ -36,6 +37,10 @@ export const checkCommand = {
     };
     const config = loadServerConfig(argv.config);
     ok(`config ${config.file} is valid (${config.globus ? `client ${config.clientId}, ` : 'JWT access tokens only, '}${config.mapFiles.length} map file(s), idp_suffix ${config.idpSuffix ?? 'unset'})`);
+    if (argv.offline) {
+      console.log('skip  authorization server, issuers and query account (--offline)');
+      return;
+    }
     if (config.globus) await checkGlobus(config, ok, bad);
     for (const issuer of config.scitokens?.issuers ?? []) {
       try {

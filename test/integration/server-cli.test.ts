@@ -105,3 +105,22 @@ test('check: SciTokens issuers must publish their keys', async (t) => {
   t.is(down.code, 1);
   t.regex(down.stdout, /FAIL {2}SciTokens issuer .* cannot be reached/);
 });
+
+test('the provider examples in server-pam/examples pass `check --offline`', async (t) => {
+  const { readdir } = await import('node:fs/promises');
+  const examples = (await readdir('server-pam/examples')).filter((f) => f.endsWith('.conf'));
+  t.true(examples.length >= 4);
+  for (const example of examples) {
+    const path = `server-pam/examples/${example}`;
+    // client_secret_file must exist (0600) for the Globus example; point it at a private temp copy.
+    const { tempDir } = await import('../helpers/temp.js');
+    const dir = await tempDir(t);
+    const secret = `${dir}/client_secret`;
+    await writeFile(secret, 'example-secret', { mode: 0o600 });
+    const config = `${dir}/${example}`;
+    await writeFile(config, (await run('cat', [path])).stdout.replace('/etc/oauth_ssh/client_secret', secret), { mode: 0o644 });
+    const result = await server(['check', '--offline', '--config', config]);
+    t.is(result.code, 0, `${example}: ${result.stdout}${result.stderr}`);
+    t.regex(result.stdout, /^ok {4}config .* is valid/m, example);
+  }
+});
