@@ -55,17 +55,20 @@ export interface ServerConfig {
   /** Seconds a device login may take in all; keep it below sshd's LoginGraceTime. */
   deviceFlowDeadline: number;
   deviceQr: boolean;
+  /** The device flow with a generic OIDC provider instead of Globus Auth (its tokens go through the JWT rules). */
+  deviceOidc: { issuer: string; clientId: string; clientSecret: string | null; scope: string; resource: string | null } | null;
   /** auth_method scitokens: JWTs (tokens containing ".") verified locally against these issuers. */
   scitokens: { issuers: string[]; audiences: string[]; identity: JwtIdentityRules } | null;
 }
 
-const MULTI = new Set(['auth_method', 'map_file', 'permitted_idps', 'issuers', 'allow_accounts', 'scitokens_audience', 'jwt_allowed_groups', 'jwt_acr_values', 'jwt_amr_values']);
+const MULTI = new Set(['auth_method', 'map_file', 'permitted_idps', 'issuers', 'allow_accounts', 'scitokens_audience', 'jwt_allowed_groups', 'jwt_acr_values', 'jwt_amr_values', 'device_scope']);
 const JWT_KEYS = ['jwt_username_claim', 'jwt_username_suffix', 'jwt_groups_claim', 'jwt_allowed_groups', 'jwt_uid_claim', 'jwt_max_auth_age', 'jwt_acr_values', 'jwt_amr_values'];
 const SINGLE = new Set([
   'client_id', 'client_secret', 'client_secret_file', 'idp_suffix', 'authentication_timeout', 'mfa', 'environment', 'auth_url',
   'socket', 'min_uid', 'query_account', 'introspection_cache_ttl', 'http_timeout', 'audit_log',
   'device_flow', 'device_flow_deadline', 'device_qr',
   'jwt_username_claim', 'jwt_username_suffix', 'jwt_groups_claim', 'jwt_uid_claim', 'jwt_max_auth_age',
+  'device_issuer', 'device_client_id', 'device_client_secret_file', 'device_resource',
 ]);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DOMAIN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i;
@@ -172,7 +175,7 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
       fail('client_id', 'client_secret (or client_secret_file) is required with auth_method globus_auth');
     }
   } else {
-    const globusOnly = ['client_id', 'client_secret', 'client_secret_file', 'idp_suffix', 'environment', 'auth_url', 'permitted_idps', 'authentication_timeout', 'mfa', 'device_flow'].find((k) => entries.has(k));
+    const globusOnly = ['client_id', 'client_secret', 'client_secret_file', 'idp_suffix', 'environment', 'auth_url', 'permitted_idps', 'authentication_timeout', 'mfa'].find((k) => entries.has(k));
     if (globusOnly) fail(globusOnly, `"${globusOnly}" belongs to auth_method globus_auth, which this config does not use`);
   }
 
@@ -237,6 +240,25 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
   else if (auditValue.startsWith('file:/')) audit = { kind: 'file', path: auditValue.slice('file:'.length) };
   else return fail('audit_log', `audit_log must be syslog, stderr or file:/ABSOLUTE/PATH, got "${auditValue}"`);
 
+  const deviceIssuer = one('device_issuer')?.value.replace(/\/+$/, '');
+  let deviceOidc: ServerConfig['deviceOidc'] = null;
+  if (deviceIssuer) {
+    if (!issuers.map((i) => i.replace(/\/+$/, '')).includes(deviceIssuer)) fail('device_issuer', `device_issuer ${deviceIssuer} must also be listed in "issuers" (its tokens are verified as JWTs)`);
+    const deviceClient = one('device_client_id')?.value ?? fail('device_issuer', 'device_issuer needs device_client_id: this server\'s client at that provider');
+    let deviceSecret: string | null = null;
+    const secretFile = one('device_client_secret_file')?.value;
+    if (secretFile) {
+      checkMode(secretFile, 'device_client_secret_file');
+      deviceSecret = readText(secretFile, 'device_client_secret_file').trim() || fail('device_client_secret_file', `${secretFile} is empty`);
+    }
+    deviceOidc = { issuer: deviceIssuer, clientId: deviceClient, clientSecret: deviceSecret, scope: (many('device_scope').length ? many('device_scope') : ['openid']).join(' '), resource: one('device_resource')?.value ?? null };
+  } else {
+    const orphan = ['device_client_id', 'device_client_secret_file', 'device_scope', 'device_resource'].find((k) => entries.has(k));
+    if (orphan) fail(orphan, `"${orphan}" goes with device_issuer`);
+  }
+
+  if (bool('device_flow', false) && !globus && !deviceOidc) fail('device_flow', 'device_flow needs auth_method globus_auth or a device_issuer');
+
   const timeout = int('authentication_timeout', 0, 0);
   return {
     file,
@@ -260,6 +282,7 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
     deviceFlow: bool('device_flow', false),
     deviceFlowDeadline: int('device_flow_deadline', 10, 100),
     deviceQr: bool('device_qr', true),
+    deviceOidc,
     scitokens: methods.includes('scitokens')
       ? {
           issuers,

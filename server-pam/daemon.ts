@@ -11,6 +11,7 @@ import { dirname } from 'node:path';
 import { ConfigError, errorMessage, InvalidTokenError } from '../shared/errors.js';
 import { GlobusAuth } from '../shared/providers/globus.js';
 import { JwtVerifier } from '../shared/providers/jwt-verifier.js';
+import { OidcDeviceProvider } from '../shared/providers/oidc-device.js';
 import type { TokenVerifier } from '../shared/providers/provider.js';
 import { auditSink, type AuditSink } from './audit.js';
 import type { ServerConfig } from './config.js';
@@ -92,8 +93,9 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
     policy: { permittedIdps: config.permittedIdps, authenticationTimeout: config.authenticationTimeout, mfa: config.mfa },
     queryAccount: config.queryAccount,
     audit: options.audit ?? auditSink(config.audit),
-    ...(config.deviceFlow && globus ? { device: { provider: globus, options: { deadlineSeconds: config.deviceFlowDeadline, qr: config.deviceQr } } } : {}),
   };
+  const deviceProvider = config.deviceOidc ? new OidcDeviceProvider({ ...config.deviceOidc, httpTimeout: config.httpTimeout }) : globus;
+  if (config.deviceFlow && deviceProvider) deps.device = { provider: deviceProvider, options: { deadlineSeconds: config.deviceFlowDeadline, qr: config.deviceQr } };
   if (config.scitokens) {
     const context = deps.decision;
     const { issuers, audiences, identity } = config.scitokens;
@@ -139,6 +141,7 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await globus?.close();
+      if (deviceProvider instanceof OidcDeviceProvider) await deviceProvider.close();
     },
   };
 }

@@ -58,6 +58,10 @@ const refusals: Array<[string, string, RegExp]> = [
   ['issuers without scitokens', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\nissuers https://tokens.example.org\n`, /:4: "issuers" and "scitokens_audience" need auth_method scitokens/],
   ['jwt key without scitokens', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\njwt_username_claim email\n`, /:4: "jwt_username_claim" applies to JWT access tokens: add scitokens/],
   ['allowed groups without the claim', `auth_method globus_auth scitokens\nissuers https://t.example.org\nclient_id ${ID}\nclient_secret x\nidp_suffix a.org\njwt_allowed_groups x\n`, /jwt_allowed_groups needs jwt_groups_claim/],
+  ['device_issuer not among issuers', 'auth_method scitokens\nissuers https://t.example.org\ndevice_issuer https://other.example.org\ndevice_client_id c\n', /device_issuer https:\/\/other\.example\.org must also be listed in "issuers"/],
+  ['device_issuer without client', 'auth_method scitokens\nissuers https://t.example.org\ndevice_issuer https://t.example.org\n', /device_issuer needs device_client_id/],
+  ['device key without device_issuer', 'auth_method scitokens\nissuers https://t.example.org\ndevice_client_id c\n', /"device_client_id" goes with device_issuer/],
+  ['device_flow with nothing to run it', 'auth_method scitokens\nissuers https://t.example.org\ndevice_flow true\n', /device_flow needs auth_method globus_auth or a device_issuer/],
   ['plain-http issuer', `auth_method globus_auth scitokens\nissuers http://tokens.example.org\nclient_id ${ID}\nclient_secret x\nidp_suffix a.org\n`, /issuer "http:\/\/tokens\.example\.org" must be an https URL/],
   ['plain http off loopback', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\nauth_url http://auth.example.org\n`, /must use https/],
   ['unknown environment', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\nenvironment moon\n`, /unknown environment "moon"/],
@@ -96,7 +100,7 @@ test('the example config parses (with its placeholders) and documents every key 
   const config = parseServerConfig(text, 'server-pam/oauth-ssh.conf.example', () => {});
   t.is(config.authUrl, 'https://auth.globus.org');
   const documented = new Set([...text.matchAll(/^#?\s*([a-z_]+)\s/gm)].map((m) => m[1]));
-  for (const key of ['client_id', 'client_secret', 'environment', 'idp_suffix', 'map_file', 'permitted_idps', 'authentication_timeout', 'mfa', 'socket', 'min_uid', 'allow_accounts', 'query_account', 'introspection_cache_ttl', 'http_timeout', 'audit_log', 'device_flow', 'device_flow_deadline', 'device_qr', 'auth_method', 'issuers', 'scitokens_audience', 'jwt_username_claim', 'jwt_username_suffix', 'jwt_groups_claim', 'jwt_allowed_groups', 'jwt_uid_claim', 'jwt_max_auth_age', 'jwt_acr_values', 'jwt_amr_values']) {
+  for (const key of ['client_id', 'client_secret', 'environment', 'idp_suffix', 'map_file', 'permitted_idps', 'authentication_timeout', 'mfa', 'socket', 'min_uid', 'allow_accounts', 'query_account', 'introspection_cache_ttl', 'http_timeout', 'audit_log', 'device_flow', 'device_flow_deadline', 'device_qr', 'auth_method', 'issuers', 'scitokens_audience', 'jwt_username_claim', 'jwt_username_suffix', 'jwt_groups_claim', 'jwt_allowed_groups', 'jwt_uid_claim', 'jwt_max_auth_age', 'jwt_acr_values', 'jwt_amr_values', 'device_issuer', 'device_client_id', 'device_client_secret_file', 'device_scope', 'device_resource']) {
     t.true(documented.has(key), key);
   }
 });

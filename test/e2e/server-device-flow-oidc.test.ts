@@ -1,0 +1,68 @@
+/**
+ * The device flow at the prompt with a generic OIDC provider (oidc-provider,
+ * real): plain ssh presses Enter, the server starts the device login with its
+ * own client at the provider, the user approves after the prompt appeared,
+ * and the JWT access token goes through the JWT rules.
+ */
+import test from 'ava';
+import { chmod, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadServerConfig } from '../../server-pam/config.js';
+import { startDaemon } from '../../server-pam/daemon.js';
+import { startOidcProvider } from '../helpers/oidc-provider.js';
+import { BRIDGE_SO } from '../helpers/pam.js';
+import { runSsh } from '../helpers/ssh.js';
+import { startSshd } from '../helpers/sshd.js';
+import { tempDir } from '../helpers/temp.js';
+import { createTestUser } from '../helpers/users.js';
+
+const AUD = 'https://ssh.example.org';
+const SECRET = 'device-client-secret-0123456789abcdef';
+
+test('plain ssh logs in through a device login at a generic OIDC provider', async (t) => {
+  const user = await createTestUser(t);
+  const op = await startOidcProvider(t, {
+    clients: [{ client_id: 'ssh-server', client_secret: SECRET, grant_types: ['urn:ietf:params:oauth:grant-type:device_code'], redirect_uris: [], response_types: [], token_endpoint_auth_method: 'client_secret_basic' }],
+    accounts: [{ id: 'carol', claims: {} }],
+    configuration: {
+      features: {
+        devInteractions: { enabled: false },
+        deviceFlow: { enabled: true },
+        resourceIndicators: { enabled: true, defaultResource: () => AUD, useGrantedResource: () => true, getResourceServerInfo: () => ({ scope: `ssh:/${user.name}`, audience: AUD, accessTokenFormat: 'jwt' }) },
+      },
+    },
+  });
+  const dir = await tempDir(t);
+  const secretFile = join(dir, 'device_secret');
+  await writeFile(secretFile, SECRET, { mode: 0o600 });
+  // The server asks only for openid; the account comes from the token's sub through a map file.
+  await writeFile(join(dir, 'accounts.map'), `carol ${user.name}\n`, { mode: 0o644 });
+  const configFile = join(dir, 'oauth-ssh.conf');
+  await writeFile(
+    configFile,
+    [`auth_method scitokens`, `issuers ${op.issuer}`, `scitokens_audience ${AUD}`, 'device_flow true', 'device_flow_deadline 30', `device_issuer ${op.issuer}`, 'device_client_id ssh-server', `device_client_secret_file ${secretFile}`, `device_scope openid`, `device_resource ${AUD}`, 'jwt_username_claim preferred_username', `map_file ${join(dir, 'accounts.map')}`, `socket ${join(dir, 'run/pam.sock')}`, ''].join('\n'),
+  );
+  await chmod(configFile, 0o644);
+  const daemon = await startDaemon(loadServerConfig(configFile), { audit: async () => {}, log: () => {} });
+  t.teardown(() => daemon.close());
+  const sshd = await startSshd(t, {
+    pamStack: [`auth [success=done default=die] ${BRIDGE_SO} socket=${daemon.socketPath} timeout=10`, `account required ${BRIDGE_SO}`, 'session required pam_permit.so', ''].join('\n'),
+  });
+  let prompt = '';
+  const result = await runSsh(t, sshd, {
+    user: user.name,
+    answers: ['', ''],
+    command: ['id', '-un'],
+    sshOptions: ['-o', 'NumberOfPasswordPrompts=1'],
+    env: { LC_ALL: 'C.UTF-8' },
+    onPrompt: (p) => {
+      const code = /enter the code: (\S+)/.exec(p)?.[1];
+      if (!code || prompt) return;
+      prompt = p;
+      void op.approveDevice(code, { accountId: 'carol', resourceScope: `ssh:/${user.name}` });
+    },
+  });
+  t.is(result.code, 0, result.stderr + sshd.log());
+  t.is(result.stdout.trim(), user.name);
+  t.regex(prompt, new RegExp(`To log in, open ${op.issuer.replace(/[.]/g, '\\.')}/device`));
+});
