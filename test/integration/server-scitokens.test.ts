@@ -170,3 +170,12 @@ test('a JWT-only server (auth_method scitokens, no Globus): JWTs log in, opaque 
   t.true(opaque.stderr.includes(PAM_TEXT.AUTH_ERR));
   t.regex(opaque.messages, /accepts JWT access tokens from its configured issuers only/);
 });
+
+test('escape sequences and newlines in claims never reach the terminal raw', async (t) => {
+  const { issuer, user, login } = await world(t);
+  const hostile = await issuer.mint({ sub: 'evil\u001b[2J\u001b]0;pwned\u0007\nline', aud: AUD, scope: 'ssh:/nobody' });
+  const result = await login(user.name, hostile);
+  t.not(result.code, 0);
+  t.false(/[\u001b\u0007]/.test(result.messages), 'no ESC or BEL in what the user sees');
+  t.regex(result.messages, /evil\?\[2J\?\]0;pwned\?\?line/);
+});
