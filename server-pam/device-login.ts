@@ -69,8 +69,8 @@ async function pollForToken(provider: DeviceFlowProvider, device: DeviceAuthoriz
 }
 
 /** Runs the device login and returns the access token it produced. */
-export async function deviceLogin(provider: DeviceFlowProvider, conv: PamConversation, options: DeviceLoginOptions): Promise<string> {
-  const device = await provider.startDeviceAuthorization();
+export async function deviceLogin(provider: DeviceFlowProvider, conv: PamConversation, user: string, options: DeviceLoginOptions): Promise<string> {
+  const device = await provider.startDeviceAuthorization(user);
   const deadline = Date.now() + Math.min(options.deadlineSeconds, device.expiresIn) * 1000;
   const abandon = new AbortController();
   const token = pollForToken(provider, device, deadline, abandon.signal);

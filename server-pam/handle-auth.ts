@@ -117,7 +117,7 @@ export async function handleAuthentication(deps: HandlerDeps, request: PamReques
   const op = viaCommand ? 'login' : parsed.kind === 'empty' ? 'device' : undefined;
   if (parsed.kind === 'empty') {
     try {
-      token = await deviceLogin(deps.device!.provider, conv, deps.device!.options);
+      token = await deviceLogin(deps.device!.provider, conv, request.user, deps.device!.options);
     } catch (err) {
       const f = failure(err, await deps.decision.host().catch(() => 'this-host'));
       conv.error(err instanceof InvalidTokenError ? `oauth-ssh: ${f.reason}.` : f.userMessage);

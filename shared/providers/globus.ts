@@ -116,7 +116,7 @@ export class GlobusAuth implements TokenVerifier, DeviceFlowProvider {
     return scope ?? `${GLOBUS_SCOPE_PREFIX}${this.options.clientId}/ssh`;
   }
 
-  async startDeviceAuthorization(): Promise<DeviceAuthorizationInfo> {
+  async startDeviceAuthorization(_user: string): Promise<DeviceAuthorizationInfo> {
     const res = await this.http.request('POST', '/v2/oauth2/device_authorization', {
       headers: { authorization: this.auth },
       form: { scope: `openid profile email ${await this.deviceScope()}` },

@@ -12,6 +12,7 @@ export interface OidcDeviceOptions {
   issuer: string;
   clientId: string;
   clientSecret: string | null;
+  /** May contain "{user}", replaced by the account the login is for. */
   scope: string;
   resource: string | null;
   httpTimeout: number;
@@ -53,10 +54,12 @@ export class OidcDeviceProvider implements DeviceFlowProvider {
     };
   }
 
-  async startDeviceAuthorization(): Promise<DeviceAuthorizationInfo> {
+  async startDeviceAuthorization(user: string): Promise<DeviceAuthorizationInfo> {
     const { device } = await this.discover();
     const { headers, form } = this.auth();
-    const res = await this.http.request('POST', device, { headers, form: { ...form, scope: this.options.scope } });
+    // "{user}" in the scope asks for a token for this account (SciTokens style: ssh:/{user}).
+    const scope = this.options.scope.replaceAll('{user}', user);
+    const res = await this.http.request('POST', device, { headers, form: { ...form, scope } });
     const b = isObject(res.body) ? res.body : {};
     if (res.status !== 200 || typeof b.device_code !== 'string' || typeof b.user_code !== 'string' || typeof b.verification_uri !== 'string') {
       throw new ProviderUnavailableError(`${this.options.issuer} did not start a device login (HTTP ${res.status}${typeof b.error === 'string' ? `, ${b.error}` : ''})`);

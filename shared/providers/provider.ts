@@ -65,6 +65,7 @@ export type DevicePoll =
   | { status: 'expired' };
 
 export interface DeviceFlowProvider {
-  startDeviceAuthorization(): Promise<DeviceAuthorizationInfo>;
+  /** `user` is the account the login is for (a provider may put it in the requested scope). */
+  startDeviceAuthorization(user: string): Promise<DeviceAuthorizationInfo>;
   pollDevice(deviceCode: string): Promise<DevicePoll>;
 }

@@ -66,3 +66,41 @@ test('plain ssh logs in through a device login at a generic OIDC provider', asyn
   t.is(result.stdout.trim(), user.name);
   t.regex(prompt, new RegExp(`To log in, open ${op.issuer.replace(/[.]/g, '\\.')}/device`));
 });
+
+test('device_scope with {user}: the provider issues a token scoped to the requested account', async (t) => {
+  const user = await createTestUser(t);
+  const op = await startOidcProvider(t, {
+    clients: [{ client_id: 'ssh-server', client_secret: SECRET, grant_types: ['urn:ietf:params:oauth:grant-type:device_code'], redirect_uris: [], response_types: [], token_endpoint_auth_method: 'client_secret_basic' }],
+    accounts: [{ id: 'dave', claims: {} }],
+    configuration: {
+      features: {
+        devInteractions: { enabled: false },
+        deviceFlow: { enabled: true },
+        resourceIndicators: { enabled: true, defaultResource: () => AUD, useGrantedResource: () => true, getResourceServerInfo: () => ({ scope: `ssh:/${user.name}`, audience: AUD, accessTokenFormat: 'jwt' }) },
+      },
+    },
+  });
+  const dir = await tempDir(t);
+  const secretFile = join(dir, 'device_secret');
+  await writeFile(secretFile, SECRET, { mode: 0o600 });
+  const configFile = join(dir, 'oauth-ssh.conf');
+  await writeFile(configFile, [`auth_method scitokens`, `issuers ${op.issuer}`, `scitokens_audience ${AUD}`, 'device_flow true', 'device_flow_deadline 30', `device_issuer ${op.issuer}`, 'device_client_id ssh-server', `device_client_secret_file ${secretFile}`, 'device_scope openid ssh:/{user}', `device_resource ${AUD}`, `socket ${join(dir, 'run/pam.sock')}`, ''].join('\n'), { mode: 0o644 });
+  const daemon = await startDaemon(loadServerConfig(configFile), { audit: async () => {}, log: () => {} });
+  t.teardown(() => daemon.close());
+  const sshd = await startSshd(t, { pamStack: [`auth [success=done default=die] ${BRIDGE_SO} socket=${daemon.socketPath} timeout=10`, `account required ${BRIDGE_SO}`, 'session required pam_permit.so', ''].join('\n') });
+  let approved = false;
+  const result = await runSsh(t, sshd, {
+    user: user.name,
+    answers: ['', ''],
+    command: ['id', '-un'],
+    sshOptions: ['-o', 'NumberOfPasswordPrompts=1'],
+    onPrompt: (p) => {
+      const code = /enter the code: (\S+)/.exec(p)?.[1];
+      if (!code || approved) return;
+      approved = true;
+      void op.approveDevice(code, { accountId: 'dave', resourceScope: `ssh:/${user.name}` });
+    },
+  });
+  t.is(result.code, 0, result.stderr);
+  t.is(result.stdout.trim(), user.name, 'admitted by the ssh:/USER scope, no map file');
+});

@@ -19,7 +19,7 @@ const conversation = (prompt: () => Promise<string | undefined>) => ({ prompt, k
 test('a user who hangs up at the device prompt is not waited for: polling stops', async (t) => {
   const polls = { n: 0 };
   const conv = conversation(() => new Promise((_, reject) => setTimeout(() => reject(new Error('bridge closed the connection')), 120)));
-  await t.throwsAsync(deviceLogin(pendingProvider(polls), conv, { deadlineSeconds: 30, qr: false }));
+  await t.throwsAsync(deviceLogin(pendingProvider(polls), conv, 'alice', { deadlineSeconds: 30, qr: false }));
   const atHangUp = polls.n;
   await new Promise((r) => setTimeout(r, 300));
   t.true(polls.n <= atHangUp + 1, `polled ${polls.n - atHangUp} more times after the hang-up`);
@@ -28,12 +28,12 @@ test('a user who hangs up at the device prompt is not waited for: polling stops'
 test('slow_down adds 5 s to the interval; approval after an early Enter still logs in', async (t) => {
   const polls = { n: 0 };
   const provider = pendingProvider(polls, [{ status: 'pending' }, { status: 'approved', accessToken: 'AT' }]);
-  const token = await deviceLogin(provider, conversation(async () => ''), { deadlineSeconds: 30, qr: false });
+  const token = await deviceLogin(provider, conversation(async () => ''), 'alice', { deadlineSeconds: 30, qr: false });
   t.is(token, 'AT');
   t.is(polls.n, 2);
   const slowed = { n: 0 };
   const started = Date.now();
-  await t.throwsAsync(deviceLogin(pendingProvider(slowed, [{ status: 'slow_down' }]), conversation(async () => ''), { deadlineSeconds: 2, qr: false }), { message: /not approved in time/ });
+  await t.throwsAsync(deviceLogin(pendingProvider(slowed, [{ status: 'slow_down' }]), conversation(async () => ''), 'alice', { deadlineSeconds: 2, qr: false }), { message: /not approved in time/ });
   t.is(slowed.n, 1, 'after slow_down the next poll would come 5 s later, past the 2 s deadline');
   t.true(Date.now() - started < 3000);
 });
