@@ -56,19 +56,19 @@ export interface ServerConfig {
   deviceFlowDeadline: number;
   deviceQr: boolean;
   /** The device flow with a generic OIDC provider instead of Globus Auth (its tokens go through the JWT rules). */
-  deviceOidc: { issuer: string; clientId: string; clientSecret: string | null; scope: string; resource: string | null } | null;
+  deviceOidc: { issuer: string; clientId: string; clientSecret: string | null; scope: string; resource: string | null; extraParams: Record<string, string> } | null;
   /** auth_method scitokens: JWTs (tokens containing ".") verified locally against these issuers. */
   scitokens: { issuers: string[]; audiences: string[]; identity: JwtIdentityRules } | null;
 }
 
-const MULTI = new Set(['auth_method', 'map_file', 'permitted_idps', 'issuers', 'allow_accounts', 'scitokens_audience', 'jwt_allowed_groups', 'jwt_acr_values', 'jwt_amr_values', 'device_scope']);
-const JWT_KEYS = ['jwt_username_claim', 'jwt_username_suffix', 'jwt_groups_claim', 'jwt_allowed_groups', 'jwt_uid_claim', 'jwt_max_auth_age', 'jwt_acr_values', 'jwt_amr_values'];
+const MULTI = new Set(['auth_method', 'map_file', 'permitted_idps', 'issuers', 'allow_accounts', 'scitokens_audience', 'jwt_allowed_groups', 'jwt_acr_values', 'jwt_amr_values', 'device_scope', 'device_extra_param']);
+const JWT_KEYS = ['userinfo_url', 'jwt_username_claim', 'jwt_username_suffix', 'jwt_groups_claim', 'jwt_allowed_groups', 'jwt_uid_claim', 'jwt_max_auth_age', 'jwt_acr_values', 'jwt_amr_values'];
 const SINGLE = new Set([
   'client_id', 'client_secret', 'client_secret_file', 'idp_suffix', 'authentication_timeout', 'mfa', 'environment', 'auth_url',
   'socket', 'min_uid', 'query_account', 'introspection_cache_ttl', 'http_timeout', 'audit_log',
   'device_flow', 'device_flow_deadline', 'device_qr',
   'jwt_username_claim', 'jwt_username_suffix', 'jwt_groups_claim', 'jwt_uid_claim', 'jwt_max_auth_age',
-  'device_issuer', 'device_client_id', 'device_client_secret_file', 'device_resource',
+  'device_issuer', 'device_client_id', 'device_client_secret_file', 'device_resource', 'userinfo_url',
 ]);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DOMAIN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i;
@@ -142,6 +142,17 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
   const issuers = many('issuers');
   if (methods.includes('scitokens') && issuers.length === 0) fail('auth_method', 'auth_method scitokens needs "issuers": the token issuers (URLs) to trust');
   if (!methods.includes('scitokens') && (issuers.length > 0 || entries.has('scitokens_audience'))) fail(entries.has('issuers') ? 'issuers' : 'scitokens_audience', '"issuers" and "scitokens_audience" need auth_method scitokens');
+  const userinfoUrl = one('userinfo_url')?.value;
+  if (userinfoUrl) {
+    // The token is sent there: only to an issuer's own origin.
+    let origin = '';
+    try {
+      origin = new URL(userinfoUrl).origin;
+    } catch {
+      fail('userinfo_url', `userinfo_url is not a URL: "${userinfoUrl}"`);
+    }
+    if (!issuers.some((i) => new URL(i).origin === origin)) fail('userinfo_url', `userinfo_url must be on the origin of one of the issuers (the token is sent there), got ${origin}`);
+  }
   const jwtKey = JWT_KEYS.find((k) => entries.has(k));
   if (jwtKey && !methods.includes('scitokens')) fail(jwtKey, `"${jwtKey}" applies to JWT access tokens: add scitokens to auth_method and set issuers`);
   if (entries.has('jwt_allowed_groups') && !entries.has('jwt_groups_claim')) fail('jwt_allowed_groups', 'jwt_allowed_groups needs jwt_groups_claim (the claim that lists groups)');
@@ -251,9 +262,15 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
       checkMode(secretFile, 'device_client_secret_file');
       deviceSecret = readText(secretFile, 'device_client_secret_file').trim() || fail('device_client_secret_file', `${secretFile} is empty`);
     }
-    deviceOidc = { issuer: deviceIssuer, clientId: deviceClient, clientSecret: deviceSecret, scope: (many('device_scope').length ? many('device_scope') : ['openid']).join(' '), resource: one('device_resource')?.value ?? null };
+    const extraParams: Record<string, string> = {};
+    for (const pair of many('device_extra_param')) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0) fail('device_extra_param', `device_extra_param takes key=value, got "${pair}"`);
+      extraParams[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+    deviceOidc = { issuer: deviceIssuer, clientId: deviceClient, clientSecret: deviceSecret, scope: (many('device_scope').length ? many('device_scope') : ['openid']).join(' '), resource: one('device_resource')?.value ?? null, extraParams };
   } else {
-    const orphan = ['device_client_id', 'device_client_secret_file', 'device_scope', 'device_resource'].find((k) => entries.has(k));
+    const orphan = ['device_client_id', 'device_client_secret_file', 'device_scope', 'device_resource', 'device_extra_param'].find((k) => entries.has(k));
     if (orphan) fail(orphan, `"${orphan}" goes with device_issuer`);
   }
 
@@ -288,6 +305,7 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
           issuers,
           audiences: many('scitokens_audience').length ? many('scitokens_audience') : [hostname(), 'https://wlcg.cern.ch/jwt/v1/any', 'ANY'],
           identity: {
+            userinfoUrl: userinfoUrl ?? null,
             usernameClaim: one('jwt_username_claim')?.value ?? null,
             usernameSuffix: one('jwt_username_suffix')?.value ?? null,
             groupsClaim: one('jwt_groups_claim')?.value ?? null,

@@ -99,7 +99,7 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
   if (config.scitokens) {
     const context = deps.decision;
     const { issuers, audiences, identity } = config.scitokens;
-    deps.scitokens = { verifier: new JwtVerifier({ issuers, audiences, httpTimeout: config.httpTimeout }), rules: context.rules, identity, lookup: context.lookup, host: context.host };
+    deps.scitokens = { verifier: new JwtVerifier({ issuers, audiences, httpTimeout: config.httpTimeout }), rules: context.rules, identity, httpTimeout: config.httpTimeout, lookup: context.lookup, host: context.host };
   }
 
   const sockets = new Set<Socket>();

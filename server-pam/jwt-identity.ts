@@ -13,6 +13,8 @@ import type { AccountMap } from './map-file.js';
 import type { LocalAccount } from './passwd.js';
 
 export interface JwtIdentityRules {
+  /** Fetched with the token as Bearer for claims the token lacks (IDCS: /admin/v1/Me for POSIX attributes). */
+  userinfoUrl: string | null;
   usernameClaim: string | null;
   usernameSuffix: string | null;
   groupsClaim: string | null;
@@ -68,10 +70,20 @@ export function checkClaimsPolicy(claims: Claims, rules: JwtIdentityRules, now =
   }
 }
 
-/** The POSIX rule: with a uid claim configured, it must equal the account's uid. */
-export function uidMatches(claims: Claims, rules: JwtIdentityRules, account: LocalAccount): boolean {
+/** A claim by name, or by a `/`-separated path into nested objects (SCIM extensions use ':' in their names). */
+export function claimAt(claims: Claims, path: string): unknown {
+  let value: unknown = claims;
+  for (const key of path.split('/')) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+    value = (value as Claims)[key];
+  }
+  return value;
+}
+
+/** The POSIX rule: with a uid claim configured, it must equal the account's uid (from the token, else from userinfo). */
+export function uidMatches(claims: Claims, rules: JwtIdentityRules, account: LocalAccount, userinfo: Claims = {}): boolean {
   if (!rules.uidClaim) return true;
-  const value = claims[rules.uidClaim];
+  const value = claimAt(claims, rules.uidClaim) ?? claimAt(userinfo, rules.uidClaim);
   const uid = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
   return uid === account.uid;
 }

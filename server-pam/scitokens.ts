@@ -8,12 +8,12 @@
  * account must exist and pass the same UID floor / allow_accounts /
  * query-account rules as every other login.
  */
-import { InvalidAccountError, InvalidTokenError, errorMessage } from '../shared/errors.js';
+import { InvalidAccountError, InvalidTokenError, ProviderUnavailableError, errorMessage } from '../shared/errors.js';
 import type { JwtVerifier } from '../shared/providers/jwt-verifier.js';
 import { secretHashPrefix } from '../shared/secret-hash.js';
 import { sanitizeForTerminal } from '../shared/sanitize.js';
 import { accountUsable, type MappingRules } from './accounts.js';
-import { accountsFromClaims, checkClaimsPolicy, identityRulesSet, uidMatches, type JwtIdentityRules } from './jwt-identity.js';
+import { accountsFromClaims, checkClaimsPolicy, claimAt, identityRulesSet, uidMatches, type JwtIdentityRules } from './jwt-identity.js';
 import { failure, type Decision } from './decide.js';
 import type { AccountLookup } from './passwd.js';
 
@@ -37,8 +37,22 @@ export interface SciTokenContext {
   verifier: JwtVerifier;
   rules: MappingRules;
   identity: JwtIdentityRules;
+  httpTimeout: number;
   lookup: AccountLookup;
   host: () => Promise<string>;
+}
+
+/** The provider's view of the user, asked with the token itself (IDCS: /admin/v1/Me with the POSIX extension). */
+async function fetchUserinfo(url: string, token: string, timeoutSeconds: number): Promise<Record<string, unknown>> {
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json, application/scim+json' }, signal: AbortSignal.timeout(timeoutSeconds * 1000) });
+  } catch (err) {
+    throw new ProviderUnavailableError(`cannot reach ${new URL(url).origin} for the user's attributes: ${errorMessage(err)}`);
+  }
+  const body = (await res.json().catch(() => null)) as unknown;
+  if (!res.ok || typeof body !== 'object' || body === null || Array.isArray(body)) throw new ProviderUnavailableError(`${new URL(url).origin} answered HTTP ${res.status} for the user's attributes`);
+  return body as Record<string, unknown>;
 }
 
 export async function decideSciToken(ctx: SciTokenContext, rawToken: string, requestedUser: string): Promise<Decision> {
@@ -63,7 +77,9 @@ export async function decideSciToken(ctx: SciTokenContext, rawToken: string, req
     }
     const account = (await accountUsable(requestedUser, ctx.rules, ctx.lookup)) ? await ctx.lookup(requestedUser) : null;
     if (!account) throw new InvalidAccountError(`${sanitizeForTerminal(requestedUser)} cannot log in on this host with a token`);
-    if (!byScope && !uidMatches(claims, ctx.identity, account)) {
+    const needUserinfo = !byScope && ctx.identity.uidClaim !== null && ctx.identity.userinfoUrl !== null && claimAt(claims, ctx.identity.uidClaim) === undefined;
+    const userinfo = needUserinfo ? await fetchUserinfo(ctx.identity.userinfoUrl!, rawToken, ctx.httpTimeout) : {};
+    if (!byScope && !uidMatches(claims, ctx.identity, account, userinfo)) {
       throw new InvalidAccountError(`the uid in the token does not match ${sanitizeForTerminal(requestedUser)}'s uid on this host`);
     }
     const token = { tokenHash: secretHashPrefix(rawToken), subject: claims.sub, username: identity, clientId: String(claims.client_id ?? ''), scopes: [], expiresAt: claims.exp ?? 0, identities: [], authentications: [] };

@@ -15,6 +15,8 @@ export interface OidcDeviceOptions {
   /** May contain "{user}", replaced by the account the login is for. */
   scope: string;
   resource: string | null;
+  /** Extra parameters of the device request (Oracle IDCS wants response_type=device_code). */
+  extraParams?: Record<string, string>;
   httpTimeout: number;
 }
 
@@ -59,7 +61,7 @@ export class OidcDeviceProvider implements DeviceFlowProvider {
     const { headers, form } = this.auth();
     // "{user}" in the scope asks for a token for this account (SciTokens style: ssh:/{user}).
     const scope = this.options.scope.replaceAll('{user}', user);
-    const res = await this.http.request('POST', device, { headers, form: { ...form, scope } });
+    const res = await this.http.request('POST', device, { headers, form: { ...this.options.extraParams, ...form, scope } });
     const b = isObject(res.body) ? res.body : {};
     if (res.status !== 200 || typeof b.device_code !== 'string' || typeof b.user_code !== 'string' || typeof b.verification_uri !== 'string') {
       throw new ProviderUnavailableError(`${this.options.issuer} did not start a device login (HTTP ${res.status}${typeof b.error === 'string' ? `, ${b.error}` : ''})`);

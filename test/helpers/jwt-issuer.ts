@@ -19,6 +19,9 @@ export interface JwtIssuer {
   jwksRequests(): number;
   /** Stops answering (an issuer outage). */
   stop(): Promise<void>;
+  /** What GET /admin/v1/Me (Oracle IDCS's SCIM "me") answers for a bearer token's sub. */
+  setMe(sub: string, body: Record<string, unknown>): void;
+  meRequests(): number;
 }
 
 async function newKey(): Promise<{ privateKey: CryptoKey; jwk: JWK }> {
@@ -32,6 +35,8 @@ export async function startJwtIssuer(t: Teardown): Promise<JwtIssuer> {
   let key = await newKey();
   const foreign = await newKey();
   let jwksHits = 0;
+  let meHits = 0;
+  const me = new Map<string, Record<string, unknown>>();
   const server = createServer((req, res) => {
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     if (req.url === '/.well-known/openid-configuration') {
@@ -39,6 +44,13 @@ export async function startJwtIssuer(t: Teardown): Promise<JwtIssuer> {
     } else if (req.url === '/jwks') {
       jwksHits++;
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [key.jwk] }));
+    } else if (req.url === '/admin/v1/Me') {
+      meHits++;
+      const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      const sub = token ? String(JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString() || '{}').sub) : '';
+      const body = me.get(sub);
+      if (body) res.writeHead(200, { 'content-type': 'application/scim+json' }).end(JSON.stringify(body));
+      else res.writeHead(401).end();
     } else res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -62,6 +74,8 @@ export async function startJwtIssuer(t: Teardown): Promise<JwtIssuer> {
       return new SignJWT({ iss: issuer, iat: now(), exp: now() + 600, ...claims }).setProtectedHeader({ alg: 'HS256', kid: key.jwk.kid! }).sign(secret);
     },
     jwksRequests: () => jwksHits,
+    setMe: (sub, body) => void me.set(sub, body),
+    meRequests: () => meHits,
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

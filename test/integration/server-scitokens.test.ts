@@ -179,3 +179,23 @@ test('escape sequences and newlines in claims never reach the terminal raw', asy
   t.false(/[\u001b\u0007]/.test(result.messages), 'no ESC or BEL in what the user sees');
   t.regex(result.messages, /evil\?\[2J\?\]0;pwned\?\?line/);
 });
+
+test('IDCS style: the POSIX uid comes from the userinfo ("Me") endpoint when the token lacks it', async (t) => {
+  const POSIX = 'urn:ietf:params:scim:schemas:oracle:idcs:extension:posix:User';
+  const idp = await startTestIdp(t);
+  const issuer = await startJwtIssuer(t);
+  const user = await createTestUser(t);
+  const server = await startTestServer(t, {
+    authUrl: idp.url,
+    lines: ['auth_method globus_auth, scitokens', `issuers ${issuer.issuer}`, `scitokens_audience ${AUD}`, 'jwt_username_claim user_name', `jwt_uid_claim ${POSIX}/uidNumber`, `userinfo_url ${issuer.issuer}/admin/v1/Me`],
+  });
+  const login = async (uid: number) => {
+    issuer.setMe('idcs-user', { userName: user.name, [POSIX]: { uidNumber: uid, gidNumber: uid } });
+    return pamtester(server.service, user.name, ['authenticate'], `${await issuer.mint({ sub: 'idcs-user', aud: AUD, user_name: user.name })}\n`);
+  };
+  t.is((await login(user.uid)).code, 0);
+  t.true(issuer.meRequests() >= 1, 'asked the Me endpoint');
+  const wrong = await login(user.uid + 7);
+  t.true(wrong.stderr.includes(PAM_TEXT.USER_UNKNOWN));
+  t.regex(wrong.messages, /uid in the token does not match/);
+});

@@ -104,3 +104,11 @@ test('the example config parses (with its placeholders) and documents every key 
     t.true(documented.has(key), key);
   }
 });
+
+test('userinfo_url must be on an issuer\'s origin: the token is sent there', (t) => {
+  const base = 'auth_method scitokens\nissuers https://idcs.example.org\njwt_username_claim sub\n';
+  t.throws(() => parseServerConfig(`${base}userinfo_url https://elsewhere.example.net/me\n`, 'c', () => {}), { message: /userinfo_url must be on the origin of one of the issuers/ });
+  t.is(parseServerConfig(`${base}userinfo_url https://idcs.example.org/admin/v1/Me\n`, 'c', () => {}).scitokens?.identity.userinfoUrl, 'https://idcs.example.org/admin/v1/Me');
+  t.throws(() => parseServerConfig(`${base}device_issuer https://idcs.example.org\ndevice_client_id c\ndevice_extra_param nonsense\n`, 'c', () => {}), { message: /device_extra_param takes key=value/ });
+  t.deepEqual(parseServerConfig(`${base}device_issuer https://idcs.example.org\ndevice_client_id c\ndevice_extra_param response_type=device_code\n`, 'c', () => {}).deviceOidc?.extraParams, { response_type: 'device_code' });
+});
