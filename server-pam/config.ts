@@ -56,12 +56,14 @@ export interface ServerConfig {
   deviceFlowDeadline: number;
   deviceQr: boolean;
   /** The device flow with a generic OIDC provider instead of Globus Auth (its tokens go through the JWT rules). */
+  /** RFC 7662 introspection of opaque tokens at a generic provider (instead of Globus). */
+  introspection: { issuer: string; clientId: string; clientSecret: string; allowedClients: string[] } | null;
   deviceOidc: { issuer: string; clientId: string; clientSecret: string | null; scope: string; resource: string | null; extraParams: Record<string, string> } | null;
   /** auth_method scitokens: JWTs (tokens containing ".") verified locally against these issuers. */
   scitokens: { issuers: string[]; audiences: string[]; identity: JwtIdentityRules } | null;
 }
 
-const MULTI = new Set(['auth_method', 'map_file', 'permitted_idps', 'issuers', 'allow_accounts', 'scitokens_audience', 'jwt_allowed_groups', 'jwt_acr_values', 'jwt_amr_values', 'device_scope', 'device_extra_param']);
+const MULTI = new Set(['introspection_allowed_clients', 'auth_method', 'map_file', 'permitted_idps', 'issuers', 'allow_accounts', 'scitokens_audience', 'jwt_allowed_groups', 'jwt_acr_values', 'jwt_amr_values', 'device_scope', 'device_extra_param']);
 const JWT_KEYS = ['userinfo_url', 'jwt_username_claim', 'jwt_username_suffix', 'jwt_groups_claim', 'jwt_allowed_groups', 'jwt_uid_claim', 'jwt_max_auth_age', 'jwt_acr_values', 'jwt_amr_values'];
 const SINGLE = new Set([
   'client_id', 'client_secret', 'client_secret_file', 'idp_suffix', 'authentication_timeout', 'mfa', 'environment', 'auth_url',
@@ -69,6 +71,7 @@ const SINGLE = new Set([
   'device_flow', 'device_flow_deadline', 'device_qr',
   'jwt_username_claim', 'jwt_username_suffix', 'jwt_groups_claim', 'jwt_uid_claim', 'jwt_max_auth_age',
   'device_issuer', 'device_client_id', 'device_client_secret_file', 'device_resource', 'userinfo_url',
+  'introspection_issuer', 'introspection_client_id', 'introspection_client_secret_file',
 ]);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DOMAIN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i;
@@ -274,6 +277,20 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
     if (orphan) fail(orphan, `"${orphan}" goes with device_issuer`);
   }
 
+  const introspectionIssuer = one('introspection_issuer')?.value.replace(/\/+$/, '');
+  let introspection: ServerConfig['introspection'] = null;
+  if (introspectionIssuer) {
+    if (globus) fail('introspection_issuer', 'introspection_issuer is for servers without globus_auth (opaque tokens have one place to go)');
+    if (!issuers.map((i) => i.replace(/\/+$/, '')).includes(introspectionIssuer)) fail('introspection_issuer', `introspection_issuer ${introspectionIssuer} must also be listed in "issuers"`);
+    const id = one('introspection_client_id')?.value ?? fail('introspection_issuer', 'introspection_issuer needs introspection_client_id and introspection_client_secret_file');
+    const secretPath = one('introspection_client_secret_file')?.value ?? fail('introspection_issuer', 'introspection_issuer needs introspection_client_secret_file');
+    checkMode(secretPath, 'introspection_client_secret_file');
+    const secret = readText(secretPath, 'introspection_client_secret_file').trim() || fail('introspection_client_secret_file', `${secretPath} is empty`);
+    introspection = { issuer: introspectionIssuer, clientId: id, clientSecret: secret, allowedClients: many('introspection_allowed_clients') };
+  } else {
+    const orphan = ['introspection_client_id', 'introspection_client_secret_file', 'introspection_allowed_clients'].find((k) => entries.has(k));
+    if (orphan) fail(orphan, `"${orphan}" goes with introspection_issuer`);
+  }
   if (bool('device_flow', false) && !globus && !deviceOidc) fail('device_flow', 'device_flow needs auth_method globus_auth or a device_issuer');
 
   const timeout = int('authentication_timeout', 0, 0);
@@ -300,6 +317,7 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
     deviceFlowDeadline: int('device_flow_deadline', 10, 100),
     deviceQr: bool('device_qr', true),
     deviceOidc,
+    introspection,
     scitokens: methods.includes('scitokens')
       ? {
           issuers,

@@ -12,6 +12,7 @@ import { ConfigError, errorMessage, InvalidTokenError } from '../shared/errors.j
 import { GlobusAuth } from '../shared/providers/globus.js';
 import { JwtVerifier } from '../shared/providers/jwt-verifier.js';
 import { OidcDeviceProvider } from '../shared/providers/oidc-device.js';
+import { OidcIntrospector } from '../shared/providers/oidc-introspection.js';
 import type { TokenVerifier } from '../shared/providers/provider.js';
 import { auditSink, type AuditSink } from './audit.js';
 import type { ServerConfig } from './config.js';
@@ -96,10 +97,15 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
   };
   const deviceProvider = config.deviceOidc ? new OidcDeviceProvider({ ...config.deviceOidc, httpTimeout: config.httpTimeout }) : globus;
   if (config.deviceFlow && deviceProvider) deps.device = { provider: deviceProvider, options: { deadlineSeconds: config.deviceFlowDeadline, qr: config.deviceQr } };
+  let introspector: OidcIntrospector | undefined;
   if (config.scitokens) {
     const context = deps.decision;
     const { issuers, audiences, identity } = config.scitokens;
     deps.scitokens = { verifier: new JwtVerifier({ issuers, audiences, httpTimeout: config.httpTimeout }), rules: context.rules, identity, httpTimeout: config.httpTimeout, lookup: context.lookup, host: context.host };
+    if (config.introspection) {
+      introspector = new OidcIntrospector({ ...config.introspection, audiences, httpTimeout: config.httpTimeout, cacheTtl: config.introspectionCacheTtl });
+      deps.scitokens.opaque = introspector;
+    }
   }
 
   const sockets = new Set<Socket>();
@@ -142,6 +148,7 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await globus?.close();
       if (deviceProvider instanceof OidcDeviceProvider) await deviceProvider.close();
+      await introspector?.close();
     },
   };
 }

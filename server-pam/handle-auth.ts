@@ -134,7 +134,8 @@ export async function handleAuthentication(deps: HandlerDeps, request: PamReques
   }
   let decision: Decision;
   try {
-    decision = deps.scitokens && token.includes('.') ? await decideSciToken(deps.scitokens, token, request.user) : await decideLogin(deps.decision, token, request.user);
+    const claimsPath = deps.scitokens && (token.includes('.') || deps.scitokens.opaque);
+    decision = claimsPath ? await decideSciToken(deps.scitokens!, token, request.user) : await decideLogin(deps.decision, token, request.user);
   } catch (err) {
     // decideLogin turns every error into a decision; this is the last guard of failing closed.
     return denied('AUTHINFO_UNAVAIL', `unexpected error: ${errorMessage(err)}`, 'oauth-ssh: internal error.');

@@ -9,7 +9,7 @@
  * query-account rules as every other login.
  */
 import { InvalidAccountError, InvalidTokenError, ProviderUnavailableError, errorMessage } from '../shared/errors.js';
-import type { JwtVerifier } from '../shared/providers/jwt-verifier.js';
+import type { VerifiedJwt } from '../shared/providers/jwt-verifier.js';
 import { secretHashPrefix } from '../shared/secret-hash.js';
 import { sanitizeForTerminal } from '../shared/sanitize.js';
 import { accountUsable, type MappingRules } from './accounts.js';
@@ -33,8 +33,14 @@ export function sshUsersFromScope(scope: unknown): ScopeGrant {
   return grant;
 }
 
+export interface ClaimsVerifier {
+  verify(token: string): Promise<VerifiedJwt>;
+}
+
 export interface SciTokenContext {
-  verifier: JwtVerifier;
+  verifier: ClaimsVerifier;
+  /** Opaque tokens of a generic provider, by RFC 7662 introspection (when configured). */
+  opaque?: ClaimsVerifier;
   rules: MappingRules;
   identity: JwtIdentityRules;
   httpTimeout: number;
@@ -58,7 +64,7 @@ async function fetchUserinfo(url: string, token: string, timeoutSeconds: number)
 export async function decideSciToken(ctx: SciTokenContext, rawToken: string, requestedUser: string): Promise<Decision> {
   const host = await ctx.host().catch(() => 'this-host');
   try {
-    const claims = await ctx.verifier.verify(rawToken);
+    const claims = await (rawToken.includes('.') || !ctx.opaque ? ctx.verifier : ctx.opaque).verify(rawToken);
     const identity = `${claims.sub}@${claims.iss}`;
     const trace = [{ step: 'verify' as const, ok: true, detail: `JWT from ${claims.iss} for ${claims.sub}` }];
     // Host policy from the claims (groups, authentication age, acr/amr) applies to every JWT.

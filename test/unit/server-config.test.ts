@@ -100,7 +100,7 @@ test('the example config parses (with its placeholders) and documents every key 
   const config = parseServerConfig(text, 'server-pam/oauth-ssh.conf.example', () => {});
   t.is(config.authUrl, 'https://auth.globus.org');
   const documented = new Set([...text.matchAll(/^#?\s*([a-z_]+)\s/gm)].map((m) => m[1]));
-  for (const key of ['client_id', 'client_secret', 'environment', 'idp_suffix', 'map_file', 'permitted_idps', 'authentication_timeout', 'mfa', 'socket', 'min_uid', 'allow_accounts', 'query_account', 'introspection_cache_ttl', 'http_timeout', 'audit_log', 'device_flow', 'device_flow_deadline', 'device_qr', 'auth_method', 'issuers', 'scitokens_audience', 'jwt_username_claim', 'jwt_username_suffix', 'jwt_groups_claim', 'jwt_allowed_groups', 'jwt_uid_claim', 'jwt_max_auth_age', 'jwt_acr_values', 'jwt_amr_values', 'device_issuer', 'device_client_id', 'device_client_secret_file', 'device_scope', 'device_resource']) {
+  for (const key of ['client_id', 'client_secret', 'environment', 'idp_suffix', 'map_file', 'permitted_idps', 'authentication_timeout', 'mfa', 'socket', 'min_uid', 'allow_accounts', 'query_account', 'introspection_cache_ttl', 'http_timeout', 'audit_log', 'device_flow', 'device_flow_deadline', 'device_qr', 'auth_method', 'issuers', 'scitokens_audience', 'jwt_username_claim', 'jwt_username_suffix', 'jwt_groups_claim', 'jwt_allowed_groups', 'jwt_uid_claim', 'jwt_max_auth_age', 'jwt_acr_values', 'jwt_amr_values', 'device_issuer', 'device_client_id', 'device_client_secret_file', 'device_scope', 'device_resource', 'userinfo_url', 'device_extra_param', 'introspection_issuer', 'introspection_client_id', 'introspection_client_secret_file', 'introspection_allowed_clients']) {
     t.true(documented.has(key), key);
   }
 });
