@@ -11,7 +11,10 @@ async function logoutRecord(store: TokenStore, record: HostRecord): Promise<void
   const secrets = await store.secrets(record);
   const server = authServerFor(record);
   try {
-    for (const token of [secrets?.refreshToken, secrets?.accessToken]) if (token) await server.revoke(token);
+    // The refresh token first (RFC 7009: its grant's access tokens go with it at most providers); a JWT
+    // access token cannot be revoked (providers refuse it), it can only expire.
+    const access = secrets?.accessToken;
+    for (const token of [secrets?.refreshToken, access && !access.includes('.') ? access : undefined]) if (token) await server.revoke(token);
   } catch (err) {
     say(`oauth-ssh: could not revoke the token for ${record.fqdn} (${errorMessage(err)}); removing it locally anyway`);
   } finally {

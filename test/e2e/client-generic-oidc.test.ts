@@ -66,4 +66,19 @@ test('oauth-ssh with a generic OIDC provider: device login, JWT access token, ss
   t.is(ssh.code, 0, ssh.stderr);
   t.is(ssh.stdout.trim(), user.name);
   t.like(server.audit.at(-1), { decision: 'SUCCESS', identity: `carol@${op.issuer}` });
+
+  // Refresh: a margin longer than the token's life makes the next connection refresh first.
+  const list = JSON.parse((await runClient(client, ['token', 'list', '--json'])).stdout);
+  t.true(list[0].refresh, 'offline_access brought a refresh token');
+  await writeFile(client.env.OAUTH_SSH_CONFIG!, `${await readFile(client.env.OAUTH_SSH_CONFIG!, 'utf8')}refresh_margin: 7200\n`);
+  const refreshed = await runClient(client, [...client.sshArgs, client.hostAlias, 'id', '-un']);
+  t.is(refreshed.stdout.trim(), user.name, refreshed.stderr);
+  const after = JSON.parse(await readFile(`${client.home}/.local/share/oauth-ssh/tokens.json`, 'utf8')).data;
+  t.not((Object.values(after)[0] as { accessToken: string }).accessToken, token, 'a new access token from the refresh');
+
+  // Logout revokes at the provider (RFC 7009 endpoint from discovery).
+  const out = await runClient(client, ['logout', client.hostAlias]);
+  t.is(out.code, 0, out.stderr);
+  t.regex(out.stderr, /Logged out of ssh\.example\.org/);
+  t.notRegex(out.stderr, /could not revoke/);
 });
