@@ -55,6 +55,8 @@ export interface ServerConfig {
   /** Seconds a device login may take in all; keep it below sshd's LoginGraceTime. */
   deviceFlowDeadline: number;
   deviceQr: boolean;
+  /** The device prompt's text, with {qr}, {url}, {url_complete} and {code}; null = the built-in one. */
+  devicePromptTemplate: string | null;
   /** The device flow with a generic OIDC provider instead of Globus Auth (its tokens go through the JWT rules). */
   /** RFC 7662 introspection of opaque tokens at a generic provider (instead of Globus). */
   introspection: { issuer: string; clientId: string; clientSecret: string; allowedClients: string[] } | null;
@@ -64,13 +66,13 @@ export interface ServerConfig {
 }
 
 const MULTI = new Set(['introspection_allowed_clients', 'auth_method', 'map_file', 'permitted_idps', 'issuers', 'allow_accounts', 'scitokens_audience', 'jwt_allowed_groups', 'jwt_acr_values', 'jwt_amr_values', 'device_scope', 'device_extra_param']);
-const JWT_KEYS = ['userinfo_url', 'jwt_username_claim', 'jwt_username_suffix', 'jwt_groups_claim', 'jwt_allowed_groups', 'jwt_uid_claim', 'jwt_max_auth_age', 'jwt_acr_values', 'jwt_amr_values'];
+const JWT_KEYS = ['userinfo_url', 'jwt_username_prefix', 'jwt_username_claim', 'jwt_username_suffix', 'jwt_groups_claim', 'jwt_allowed_groups', 'jwt_uid_claim', 'jwt_max_auth_age', 'jwt_acr_values', 'jwt_amr_values'];
 const SINGLE = new Set([
   'client_id', 'client_secret', 'client_secret_file', 'idp_suffix', 'authentication_timeout', 'mfa', 'environment', 'auth_url',
   'socket', 'min_uid', 'query_account', 'introspection_cache_ttl', 'http_timeout', 'audit_log',
   'device_flow', 'device_flow_deadline', 'device_qr',
   'jwt_username_claim', 'jwt_username_suffix', 'jwt_groups_claim', 'jwt_uid_claim', 'jwt_max_auth_age',
-  'device_issuer', 'device_client_id', 'device_client_secret_file', 'device_resource', 'userinfo_url',
+  'device_issuer', 'device_client_id', 'device_client_secret_file', 'device_resource', 'userinfo_url', 'jwt_username_prefix', 'device_prompt_file',
   'introspection_issuer', 'introspection_client_id', 'introspection_client_secret_file',
 ]);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -293,6 +295,14 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
   }
   if (bool('device_flow', false) && !globus && !deviceOidc) fail('device_flow', 'device_flow needs auth_method globus_auth or a device_issuer');
 
+  const promptFile = one('device_prompt_file')?.value;
+  let devicePromptTemplate: string | null = null;
+  if (promptFile) {
+    devicePromptTemplate = readText(promptFile, 'device_prompt_file').replace(/\n+$/, '');
+    // RFC 8628 3.3.1: the code is always shown, whatever else the page offers.
+    for (const needed of ['{code}', '{url}']) if (!devicePromptTemplate.includes(needed)) fail('device_prompt_file', `${promptFile} must contain ${needed}`);
+  }
+
   const timeout = int('authentication_timeout', 0, 0);
   return {
     file,
@@ -316,6 +326,7 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
     deviceFlow: bool('device_flow', false),
     deviceFlowDeadline: int('device_flow_deadline', 10, 100),
     deviceQr: bool('device_qr', true),
+    devicePromptTemplate,
     deviceOidc,
     introspection,
     scitokens: methods.includes('scitokens')
@@ -326,6 +337,7 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
             userinfoUrl: userinfoUrl ?? null,
             usernameClaim: one('jwt_username_claim')?.value ?? null,
             usernameSuffix: one('jwt_username_suffix')?.value ?? null,
+            usernamePrefix: one('jwt_username_prefix')?.value ?? null,
             groupsClaim: one('jwt_groups_claim')?.value ?? null,
             allowedGroups: many('jwt_allowed_groups'),
             uidClaim: one('jwt_uid_claim')?.value ?? null,

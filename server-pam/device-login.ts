@@ -22,19 +22,28 @@ const SCREEN = { columns: 80, rows: 24 };
 export interface DeviceLoginOptions {
   deadlineSeconds: number;
   qr: boolean;
+  /** With {qr}, {url}, {url_complete}, {code}; null = the built-in text. */
+  template?: string | null;
 }
 
-export async function devicePrompt(device: DeviceAuthorizationInfo, qr: boolean): Promise<string> {
-  const url = sanitizeForTerminal(device.verificationUri, 300);
-  const code = sanitizeForTerminal(device.userCode, 40);
-  const text = [`To log in, open ${url}`, `and enter the code: ${code}`, '', 'Press Enter once you have approved: '];
-  let picture: string | null = null;
-  if (qr) {
-    picture = await terminalQr(device.verificationUriComplete ?? device.verificationUri, { invert: true });
-    const lines = picture?.split('\n') ?? [];
-    if (lines.length + text.length + 1 > SCREEN.rows || lines.some((l) => l.length > SCREEN.columns)) picture = null;
+const DEFAULT_TEMPLATE = '{qr}To log in, open {url}\nand enter the code: {code}\n\nPress Enter once you have approved: ';
+
+export async function devicePrompt(device: DeviceAuthorizationInfo, qr: boolean, template: string | null = null): Promise<string> {
+  const values: Record<string, string> = {
+    url: sanitizeForTerminal(device.verificationUri, 300),
+    url_complete: sanitizeForTerminal(device.verificationUriComplete ?? device.verificationUri, 400),
+    code: sanitizeForTerminal(device.userCode, 40),
+  };
+  const fill = (text: string, picture: string) => text.replace(/\{(qr|url_complete|url|code)\}/g, (_, k: string) => (k === 'qr' ? picture : values[k]!));
+  const withoutQr = fill(template ?? DEFAULT_TEMPLATE, '');
+  let picture = '';
+  if (qr && (template ?? DEFAULT_TEMPLATE).includes('{qr}')) {
+    const drawn = await terminalQr(device.verificationUriComplete ?? device.verificationUri, { invert: true });
+    const lines = drawn?.split('\n') ?? [];
+    // Only when the URL and code stay on an 80x24 screen with it.
+    if (drawn && lines.length + withoutQr.split('\n').length <= SCREEN.rows && lines.every((l) => l.length <= SCREEN.columns)) picture = `${drawn}\n`;
   }
-  return [...(picture ? [picture] : []), ...text].join('\n');
+  return fill(template ?? DEFAULT_TEMPLATE, picture);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -77,7 +86,7 @@ export async function deviceLogin(provider: DeviceFlowProvider, conv: PamConvers
   token.catch(() => {}); // observed below; never an unhandled rejection while the prompt is up
   let answer: string | undefined;
   try {
-    answer = await conv.prompt(await devicePrompt(device, options.qr), false);
+    answer = await conv.prompt(await devicePrompt(device, options.qr, options.template ?? null), false);
   } finally {
     // A user who hung up (or gave no answer) is not waited for: stop polling the provider.
     if (answer === undefined) abandon.abort();

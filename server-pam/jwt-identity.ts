@@ -17,6 +17,8 @@ export interface JwtIdentityRules {
   userinfoUrl: string | null;
   usernameClaim: string | null;
   usernameSuffix: string | null;
+  /** Put before the username to form the account name (e.g. "ext_"). */
+  usernamePrefix: string | null;
   groupsClaim: string | null;
   allowedGroups: string[];
   uidClaim: string | null;
@@ -34,8 +36,9 @@ export function accountsFromClaims(claims: Claims, rules: JwtIdentityRules, acco
   const names = new Set<string>();
   const username = rules.usernameClaim ? str(claims[rules.usernameClaim]) : null;
   if (username) {
-    if (!rules.usernameSuffix) names.add(username);
-    else if (username.toLowerCase().endsWith(rules.usernameSuffix.toLowerCase())) names.add(username.slice(0, -rules.usernameSuffix.length));
+    const prefix = rules.usernamePrefix ?? '';
+    if (!rules.usernameSuffix) names.add(prefix + username);
+    else if (username.toLowerCase().endsWith(rules.usernameSuffix.toLowerCase())) names.add(prefix + username.slice(0, -rules.usernameSuffix.length));
   }
   for (const key of [str(claims.sub), str(claims.preferred_username), str(claims.email), username]) {
     for (const account of key ? (accountMap.get(key.toLowerCase()) ?? []) : []) names.add(account);

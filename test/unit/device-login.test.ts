@@ -37,3 +37,10 @@ test('slow_down adds 5 s to the interval; approval after an early Enter still lo
   t.is(slowed.n, 1, 'after slow_down the next poll would come 5 s later, past the 2 s deadline');
   t.true(Date.now() - started < 3000);
 });
+
+test('an expired device code and a denial end the login with their own messages', async (t) => {
+  const expired = pendingProvider({ n: 0 }, [{ status: 'expired' }]);
+  await t.throwsAsync(deviceLogin(expired, conversation(async () => ''), 'alice', { deadlineSeconds: 30, qr: false }), { message: /code expired before it was approved/ });
+  const denied = pendingProvider({ n: 0 }, [{ status: 'denied' }]);
+  await t.throwsAsync(deviceLogin(denied, conversation(async () => ''), 'alice', { deadlineSeconds: 30, qr: false }), { message: /denied at the authorization server/ });
+});

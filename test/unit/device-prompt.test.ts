@@ -33,3 +33,14 @@ test('no QR when switched off or when it would push the URL off a 24-row screen;
   t.false(/[\u001b\u0007]/.test(prompt));
   t.true(prompt.includes('and enter the code: AB?CD'));
 });
+
+test('a prompt template replaces the built-in text; the QR code only where {qr} stands', async (t) => {
+  const custom = await devicePrompt(device, true, 'Example Corp SSO\n{qr}Visit {url_complete}\nCode: {code}\nThen press Enter: ');
+  const lines = custom.split('\n');
+  t.is(lines[0], 'Example Corp SSO');
+  t.regex(lines[1]!, /^[█▀▄ ]+$/);
+  t.is(lines.at(-3), 'Visit https://auth.example.org/device?user_code=BCDF-GHJK');
+  t.is(lines.at(-2), 'Code: BCDF-GHJK');
+  t.true(lines.length <= 24);
+  t.false(/[█▀▄]/.test(await devicePrompt(device, true, 'Open {url}, code {code}: ')), 'no {qr}, no QR code');
+});

@@ -100,7 +100,7 @@ test('the example config parses (with its placeholders) and documents every key 
   const config = parseServerConfig(text, 'server-pam/oauth-ssh.conf.example', () => {});
   t.is(config.authUrl, 'https://auth.globus.org');
   const documented = new Set([...text.matchAll(/^#?\s*([a-z_]+)\s/gm)].map((m) => m[1]));
-  for (const key of ['client_id', 'client_secret', 'environment', 'idp_suffix', 'map_file', 'permitted_idps', 'authentication_timeout', 'mfa', 'socket', 'min_uid', 'allow_accounts', 'query_account', 'introspection_cache_ttl', 'http_timeout', 'audit_log', 'device_flow', 'device_flow_deadline', 'device_qr', 'auth_method', 'issuers', 'scitokens_audience', 'jwt_username_claim', 'jwt_username_suffix', 'jwt_groups_claim', 'jwt_allowed_groups', 'jwt_uid_claim', 'jwt_max_auth_age', 'jwt_acr_values', 'jwt_amr_values', 'device_issuer', 'device_client_id', 'device_client_secret_file', 'device_scope', 'device_resource', 'userinfo_url', 'device_extra_param', 'introspection_issuer', 'introspection_client_id', 'introspection_client_secret_file', 'introspection_allowed_clients']) {
+  for (const key of ['client_id', 'client_secret', 'environment', 'idp_suffix', 'map_file', 'permitted_idps', 'authentication_timeout', 'mfa', 'socket', 'min_uid', 'allow_accounts', 'query_account', 'introspection_cache_ttl', 'http_timeout', 'audit_log', 'device_flow', 'device_flow_deadline', 'device_qr', 'auth_method', 'issuers', 'scitokens_audience', 'jwt_username_claim', 'jwt_username_suffix', 'jwt_groups_claim', 'jwt_allowed_groups', 'jwt_uid_claim', 'jwt_max_auth_age', 'jwt_acr_values', 'jwt_amr_values', 'device_issuer', 'device_client_id', 'device_client_secret_file', 'device_scope', 'device_resource', 'userinfo_url', 'device_extra_param', 'introspection_issuer', 'introspection_client_id', 'introspection_client_secret_file', 'introspection_allowed_clients', 'jwt_username_prefix', 'device_prompt_file']) {
     t.true(documented.has(key), key);
   }
 });
@@ -111,4 +111,15 @@ test('userinfo_url must be on an issuer\'s origin: the token is sent there', (t)
   t.is(parseServerConfig(`${base}userinfo_url https://idcs.example.org/admin/v1/Me\n`, 'c', () => {}).scitokens?.identity.userinfoUrl, 'https://idcs.example.org/admin/v1/Me');
   t.throws(() => parseServerConfig(`${base}device_issuer https://idcs.example.org\ndevice_client_id c\ndevice_extra_param nonsense\n`, 'c', () => {}), { message: /device_extra_param takes key=value/ });
   t.deepEqual(parseServerConfig(`${base}device_issuer https://idcs.example.org\ndevice_client_id c\ndevice_extra_param response_type=device_code\n`, 'c', () => {}).deviceOidc?.extraParams, { response_type: 'device_code' });
+});
+
+test('device_prompt_file must show the code and the URL', async (t) => {
+  const dir = await tempDir(t);
+  const bad = join(dir, 'bad.txt');
+  await writeFile(bad, 'Open {url} and press Enter');
+  const good = join(dir, 'good.txt');
+  await writeFile(good, '{qr}Open {url}\nCode {code}\nEnter: \n');
+  const base = `client_id ${ID}\nclient_secret x\nidp_suffix a.org\ndevice_flow true\n`;
+  t.throws(() => parseServerConfig(`${base}device_prompt_file ${bad}\n`, 'c', () => {}), { message: /must contain \{code\}/ });
+  t.is(parseServerConfig(`${base}device_prompt_file ${good}\n`, 'c', () => {}).devicePromptTemplate, '{qr}Open {url}\nCode {code}\nEnter: ');
 });
