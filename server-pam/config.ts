@@ -55,6 +55,8 @@ export interface ServerConfig {
   /** Seconds a device login may take in all; keep it below sshd's LoginGraceTime. */
   deviceFlowDeadline: number;
   deviceQr: boolean;
+  /** Quiet zone of the QR code in modules, 2 or 4: its size on screen. */
+  deviceQrMargin: number;
   /** The device prompt's text, with {qr}, {url}, {url_complete} and {code}; null = the built-in one. */
   devicePromptTemplate: string | null;
   /** The device flow with a generic OIDC provider instead of Globus Auth (its tokens go through the JWT rules). */
@@ -72,7 +74,7 @@ const SINGLE = new Set([
   'socket', 'min_uid', 'query_account', 'introspection_cache_ttl', 'http_timeout', 'audit_log',
   'device_flow', 'device_flow_deadline', 'device_qr',
   'jwt_username_claim', 'jwt_username_suffix', 'jwt_groups_claim', 'jwt_uid_claim', 'jwt_max_auth_age',
-  'device_issuer', 'device_client_id', 'device_client_secret_file', 'device_resource', 'userinfo_url', 'jwt_username_prefix', 'device_prompt_file',
+  'device_issuer', 'device_client_id', 'device_client_secret_file', 'device_resource', 'userinfo_url', 'jwt_username_prefix', 'device_prompt_file', 'device_qr_margin',
   'introspection_issuer', 'introspection_client_id', 'introspection_client_secret_file',
 ]);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -327,6 +329,11 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
     deviceFlowDeadline: int('device_flow_deadline', 10, 100),
     deviceQr: bool('device_qr', true),
     devicePromptTemplate,
+    // The QR renderer (qrcode's utf8) draws even quiet zones only.
+    deviceQrMargin: (() => {
+      const m = int('device_qr_margin', 2, 2);
+      return m === 2 || m === 4 ? m : fail('device_qr_margin', 'device_qr_margin must be 2 (compact) or 4 (the standard quiet zone)');
+    })(),
     deviceOidc,
     introspection,
     scitokens: methods.includes('scitokens')

@@ -96,7 +96,7 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
     audit: options.audit ?? auditSink(config.audit),
   };
   const deviceProvider = config.deviceOidc ? new OidcDeviceProvider({ ...config.deviceOidc, httpTimeout: config.httpTimeout }) : globus;
-  if (config.deviceFlow && deviceProvider) deps.device = { provider: deviceProvider, options: { deadlineSeconds: config.deviceFlowDeadline, qr: config.deviceQr, template: config.devicePromptTemplate } };
+  if (config.deviceFlow && deviceProvider) deps.device = { provider: deviceProvider, options: { deadlineSeconds: config.deviceFlowDeadline, qr: config.deviceQr, template: config.devicePromptTemplate, qrMargin: config.deviceQrMargin } };
   let introspector: OidcIntrospector | undefined;
   if (config.scitokens) {
     const context = deps.decision;

@@ -24,11 +24,13 @@ export interface DeviceLoginOptions {
   qr: boolean;
   /** With {qr}, {url}, {url_complete}, {code}; null = the built-in text. */
   template?: string | null;
+  /** The QR code's quiet zone in modules (its size on screen). */
+  qrMargin?: number;
 }
 
 const DEFAULT_TEMPLATE = '{qr}To log in, open {url}\nand enter the code: {code}\n\nPress Enter once you have approved: ';
 
-export async function devicePrompt(device: DeviceAuthorizationInfo, qr: boolean, template: string | null = null): Promise<string> {
+export async function devicePrompt(device: DeviceAuthorizationInfo, qr: boolean, template: string | null = null, qrMargin = 2): Promise<string> {
   const values: Record<string, string> = {
     url: sanitizeForTerminal(device.verificationUri, 300),
     url_complete: sanitizeForTerminal(device.verificationUriComplete ?? device.verificationUri, 400),
@@ -38,7 +40,7 @@ export async function devicePrompt(device: DeviceAuthorizationInfo, qr: boolean,
   const withoutQr = fill(template ?? DEFAULT_TEMPLATE, '');
   let picture = '';
   if (qr && (template ?? DEFAULT_TEMPLATE).includes('{qr}')) {
-    const drawn = await terminalQr(device.verificationUriComplete ?? device.verificationUri, { invert: true });
+    const drawn = await terminalQr(device.verificationUriComplete ?? device.verificationUri, { invert: true, margin: qrMargin });
     const lines = drawn?.split('\n') ?? [];
     // Only when the URL and code stay on an 80x24 screen with it.
     if (drawn && lines.length + withoutQr.split('\n').length <= SCREEN.rows && lines.every((l) => l.length <= SCREEN.columns)) picture = `${drawn}\n`;
@@ -86,7 +88,7 @@ export async function deviceLogin(provider: DeviceFlowProvider, conv: PamConvers
   token.catch(() => {}); // observed below; never an unhandled rejection while the prompt is up
   let answer: string | undefined;
   try {
-    answer = await conv.prompt(await devicePrompt(device, options.qr, options.template ?? null), false);
+    answer = await conv.prompt(await devicePrompt(device, options.qr, options.template ?? null, options.qrMargin ?? 2), false);
   } finally {
     // A user who hung up (or gave no answer) is not waited for: stop polling the provider.
     if (answer === undefined) abandon.abort();

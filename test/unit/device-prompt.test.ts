@@ -44,3 +44,9 @@ test('a prompt template replaces the built-in text; the QR code only where {qr} 
   t.true(lines.length <= 24);
   t.false(/[█▀▄]/.test(await devicePrompt(device, true, 'Open {url}, code {code}: ')), 'no {qr}, no QR code');
 });
+
+test('the QR code\'s size follows its margin', async (t) => {
+  const rows = async (margin: number) => (await devicePrompt(device, true, null, margin)).split('\n').filter((l) => /^[█▀▄ ]+$/.test(l)).length;
+  t.true((await rows(2)) < (await rows(4)));
+  t.true((await rows(4)) <= 24 - 4, 'never pushes the text off the screen');
+});

@@ -62,6 +62,7 @@ const refusals: Array<[string, string, RegExp]> = [
   ['device_issuer without client', 'auth_method scitokens\nissuers https://t.example.org\ndevice_issuer https://t.example.org\n', /device_issuer needs device_client_id/],
   ['device key without device_issuer', 'auth_method scitokens\nissuers https://t.example.org\ndevice_client_id c\n', /"device_client_id" goes with device_issuer/],
   ['device_flow with nothing to run it', 'auth_method scitokens\nissuers https://t.example.org\ndevice_flow true\n', /device_flow needs auth_method globus_auth or a device_issuer/],
+  ['odd QR margin', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\ndevice_qr_margin 3\n`, /device_qr_margin must be 2 \(compact\) or 4/],
   ['plain-http issuer', `auth_method globus_auth scitokens\nissuers http://tokens.example.org\nclient_id ${ID}\nclient_secret x\nidp_suffix a.org\n`, /issuer "http:\/\/tokens\.example\.org" must be an https URL/],
   ['plain http off loopback', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\nauth_url http://auth.example.org\n`, /must use https/],
   ['unknown environment', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\nenvironment moon\n`, /unknown environment "moon"/],
@@ -100,7 +101,7 @@ test('the example config parses (with its placeholders) and documents every key 
   const config = parseServerConfig(text, 'server-pam/oauth-ssh.conf.example', () => {});
   t.is(config.authUrl, 'https://auth.globus.org');
   const documented = new Set([...text.matchAll(/^#?\s*([a-z_]+)\s/gm)].map((m) => m[1]));
-  for (const key of ['client_id', 'client_secret', 'environment', 'idp_suffix', 'map_file', 'permitted_idps', 'authentication_timeout', 'mfa', 'socket', 'min_uid', 'allow_accounts', 'query_account', 'introspection_cache_ttl', 'http_timeout', 'audit_log', 'device_flow', 'device_flow_deadline', 'device_qr', 'auth_method', 'issuers', 'scitokens_audience', 'jwt_username_claim', 'jwt_username_suffix', 'jwt_groups_claim', 'jwt_allowed_groups', 'jwt_uid_claim', 'jwt_max_auth_age', 'jwt_acr_values', 'jwt_amr_values', 'device_issuer', 'device_client_id', 'device_client_secret_file', 'device_scope', 'device_resource', 'userinfo_url', 'device_extra_param', 'introspection_issuer', 'introspection_client_id', 'introspection_client_secret_file', 'introspection_allowed_clients', 'jwt_username_prefix', 'device_prompt_file']) {
+  for (const key of ['client_id', 'client_secret', 'environment', 'idp_suffix', 'map_file', 'permitted_idps', 'authentication_timeout', 'mfa', 'socket', 'min_uid', 'allow_accounts', 'query_account', 'introspection_cache_ttl', 'http_timeout', 'audit_log', 'device_flow', 'device_flow_deadline', 'device_qr', 'auth_method', 'issuers', 'scitokens_audience', 'jwt_username_claim', 'jwt_username_suffix', 'jwt_groups_claim', 'jwt_allowed_groups', 'jwt_uid_claim', 'jwt_max_auth_age', 'jwt_acr_values', 'jwt_amr_values', 'device_issuer', 'device_client_id', 'device_client_secret_file', 'device_scope', 'device_resource', 'userinfo_url', 'device_extra_param', 'introspection_issuer', 'introspection_client_id', 'introspection_client_secret_file', 'introspection_allowed_clients', 'jwt_username_prefix', 'device_prompt_file', 'device_qr_margin']) {
     t.true(documented.has(key), key);
   }
 });
