@@ -88,28 +88,30 @@ async function answerQuery(deps: HandlerDeps, request: PamRequest, conv: PamConv
 
 export async function handleAuthentication(deps: HandlerDeps, request: PamRequest, conv: PamConversation): Promise<PamResult> {
   const answer = await conv.prompt(TOKEN_PROMPT, false);
-  const denied = async (result: PamResult, reason: string, message: string): Promise<PamResult> => {
-    conv.error(message);
-    await deps.audit({ event: 'login', rhost: request.rhost, service: request.service, user: request.user, decision: result, reason });
+  /** Tells the user (an error message, or an in-band reply for our clients), audits, and returns the result. */
+  const denied = async (result: PamResult, reason: string, tell: () => void, op?: string): Promise<PamResult> => {
+    tell();
+    await deps.audit({ event: 'login', ...(op ? { op } : {}), rhost: request.rhost, service: request.service, user: request.user, decision: result, reason });
     return result;
   };
-  if (answer === undefined) return denied('AUTH_ERR', 'no answer to the token prompt', 'oauth-ssh: no token was given.');
+  const say = (message: string) => () => conv.error(message);
+  if (answer === undefined) return denied('AUTH_ERR', 'no answer to the token prompt', say('oauth-ssh: no token was given.'));
   let whole: string;
   try {
     whole = await readTokenAnswer(conv, answer);
   } catch (err) {
     if (!(err instanceof InvalidTokenError)) throw err;
-    return denied('AUTH_ERR', err.message, `oauth-ssh: ${err.message}.`);
+    return denied('AUTH_ERR', err.message, say(`oauth-ssh: ${err.message}.`));
   }
   const parsed = parseAnswer(whole);
 
   if (parsed.kind === 'command' && parsed.op !== 'login') return answerQuery(deps, request, conv, parsed.op, parsed.accessToken);
   if (request.user === deps.queryAccount) {
-    return denied('AUTH_ERR', 'login attempt as the query account', `oauth-ssh: the account ${deps.queryAccount} only answers queries; log in as your own account.`);
+    return denied('AUTH_ERR', 'login attempt as the query account', say(`oauth-ssh: the account ${deps.queryAccount} only answers queries; log in as your own account.`));
   }
   if (parsed.kind === 'empty' && !deps.device) {
     const host = await deps.decision.host().catch(() => 'this-host');
-    return denied('AUTH_ERR', 'empty answer to the token prompt', `oauth-ssh: no token given. Connect with \`oauth-ssh ${request.user}@${host}\`, or paste a token from \`oauth-ssh token show ${host}\`.`);
+    return denied('AUTH_ERR', 'empty answer to the token prompt', say(`oauth-ssh: no token given. Connect with \`oauth-ssh ${request.user}@${host}\`, or paste a token from \`oauth-ssh token show ${host}\`.`));
   }
 
   let token: string | undefined;
@@ -120,25 +122,19 @@ export async function handleAuthentication(deps: HandlerDeps, request: PamReques
       token = await deviceLogin(deps.device!.provider, conv, request.user, deps.device!.options);
     } catch (err) {
       const f = failure(err, await deps.decision.host().catch(() => 'this-host'));
-      conv.error(err instanceof InvalidTokenError ? `oauth-ssh: ${f.reason}.` : f.userMessage);
-      await deps.audit({ event: 'login', op: 'device', rhost: request.rhost, service: request.service, user: request.user, decision: f.result, reason: f.reason });
-      return f.result;
+      return denied(f.result, f.reason, say(err instanceof InvalidTokenError ? `oauth-ssh: ${f.reason}.` : f.userMessage), 'device');
     }
   } else {
     token = viaCommand ? parsed.accessToken : parsed.token;
   }
-  if (!token) {
-    conv.info(errorReply('INVALID_TOKEN', 'login needs an access_token'));
-    await deps.audit({ event: 'login', op: 'login', rhost: request.rhost, service: request.service, user: request.user, decision: 'AUTH_ERR', reason: 'login command without access_token' });
-    return 'AUTH_ERR';
-  }
+  if (!token) return denied('AUTH_ERR', 'login command without access_token', () => conv.info(errorReply('INVALID_TOKEN', 'login needs an access_token')), 'login');
   let decision: Decision;
   try {
     const claimsPath = deps.scitokens && (token.includes('.') || deps.scitokens.opaque);
     decision = claimsPath ? await decideSciToken(deps.scitokens!, token, request.user) : await decideLogin(deps.decision, token, request.user);
   } catch (err) {
     // decideLogin turns every error into a decision; this is the last guard of failing closed.
-    return denied('AUTHINFO_UNAVAIL', `unexpected error: ${errorMessage(err)}`, 'oauth-ssh: internal error.');
+    return denied('AUTHINFO_UNAVAIL', `unexpected error: ${errorMessage(err)}`, say('oauth-ssh: internal error.'));
   }
   await deps.audit(loginEvent(request, decision, op));
   if (decision.result !== 'SUCCESS') {
