@@ -10,6 +10,7 @@ import { secretHash, secretHashPrefix } from '../secret-hash.js';
 import { TtlCache } from '../ttl-cache.js';
 import { basicAuth, HttpJsonClient } from './http-client.js';
 import type { DeviceAuthorizationInfo, DeviceFlowProvider, DevicePoll, IdentityProviderInfo, LinkedIdentity, SessionAuthentication, TokenVerifier, VerifiedToken } from './provider.js';
+import { deviceAuthorizationFrom, pendingPollFrom } from './device-wire.js';
 import { tokenForScope } from './token-response.js';
 
 export class InvalidRegistrationError extends OAuthSshError {
@@ -122,18 +123,7 @@ export class GlobusAuth implements TokenVerifier, DeviceFlowProvider {
       form: { scope: `openid profile email ${await this.deviceScope()}` },
     });
     if (res.status === 401 || res.status === 403) this.credentialsRejected(res.status, 'the device authorization');
-    const b = isObject(res.body) ? res.body : {};
-    if (res.status !== 200 || typeof b.device_code !== 'string' || typeof b.user_code !== 'string' || typeof b.verification_uri !== 'string') {
-      throw new ProviderUnavailableError(`the authorization server did not start a device login (HTTP ${res.status}${typeof b.error === 'string' ? `, ${b.error}` : ''})`);
-    }
-    return {
-      deviceCode: b.device_code,
-      userCode: b.user_code,
-      verificationUri: b.verification_uri,
-      verificationUriComplete: typeof b.verification_uri_complete === 'string' ? b.verification_uri_complete : null,
-      expiresIn: typeof b.expires_in === 'number' ? b.expires_in : 300,
-      interval: typeof b.interval === 'number' && b.interval > 0 ? b.interval : 5,
-    };
+    return deviceAuthorizationFrom(res, 'the authorization server');
   }
 
   async pollDevice(deviceCode: string): Promise<DevicePoll> {
@@ -146,20 +136,8 @@ export class GlobusAuth implements TokenVerifier, DeviceFlowProvider {
       if (!token) throw new ProviderUnavailableError('the device login returned no token for this host');
       return { status: 'approved', accessToken: token.accessToken };
     }
-    const error = isObject(res.body) ? res.body.error : undefined;
-    switch (error) {
-      case 'authorization_pending':
-        return { status: 'pending' };
-      case 'slow_down':
-        return { status: 'slow_down' };
-      case 'access_denied':
-        return { status: 'denied' };
-      case 'expired_token':
-        return { status: 'expired' };
-      default:
-        if (res.status === 401) this.credentialsRejected(res.status, 'the device login');
-        throw new ProviderUnavailableError(`the device login failed at the authorization server (HTTP ${res.status}${typeof error === 'string' ? `, ${error}` : ''})`);
-    }
+    if (res.status === 401) this.credentialsRejected(res.status, 'the device login');
+    return pendingPollFrom(res, 'the authorization server');
   }
 
   /** Associates `fqdn` with this client (the admin has proven DNS ownership). */

@@ -5,6 +5,7 @@
  * goes through the JWT rules like any other.
  */
 import { ProviderUnavailableError } from '../errors.js';
+import { deviceAuthorizationFrom, pendingPollFrom } from './device-wire.js';
 import { basicAuth, HttpJsonClient } from './http-client.js';
 import type { DeviceAuthorizationInfo, DeviceFlowProvider, DevicePoll } from './provider.js';
 
@@ -62,37 +63,14 @@ export class OidcDeviceProvider implements DeviceFlowProvider {
     // "{user}" in the scope asks for a token for this account (SciTokens style: ssh:/{user}).
     const scope = this.options.scope.replaceAll('{user}', user);
     const res = await this.http.request('POST', device, { headers, form: { ...this.options.extraParams, ...form, scope } });
-    const b = isObject(res.body) ? res.body : {};
-    if (res.status !== 200 || typeof b.device_code !== 'string' || typeof b.user_code !== 'string' || typeof b.verification_uri !== 'string') {
-      throw new ProviderUnavailableError(`${this.options.issuer} did not start a device login (HTTP ${res.status}${typeof b.error === 'string' ? `, ${b.error}` : ''})`);
-    }
-    return {
-      deviceCode: b.device_code,
-      userCode: b.user_code,
-      verificationUri: b.verification_uri,
-      verificationUriComplete: typeof b.verification_uri_complete === 'string' ? b.verification_uri_complete : null,
-      expiresIn: typeof b.expires_in === 'number' ? b.expires_in : 300,
-      interval: typeof b.interval === 'number' && b.interval > 0 ? b.interval : 5,
-    };
+    return deviceAuthorizationFrom(res, this.options.issuer);
   }
 
   async pollDevice(deviceCode: string): Promise<DevicePoll> {
     const { token } = await this.discover();
     const { headers, form } = this.auth();
     const res = await this.http.request('POST', token, { headers, form: { ...form, grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: deviceCode } });
-    const b = isObject(res.body) ? res.body : {};
-    if (res.status === 200 && typeof b.access_token === 'string') return { status: 'approved', accessToken: b.access_token };
-    switch (b.error) {
-      case 'authorization_pending':
-        return { status: 'pending' };
-      case 'slow_down':
-        return { status: 'slow_down' };
-      case 'access_denied':
-        return { status: 'denied' };
-      case 'expired_token':
-        return { status: 'expired' };
-      default:
-        throw new ProviderUnavailableError(`the device login failed at ${this.options.issuer} (HTTP ${res.status}${typeof b.error === 'string' ? `, ${b.error}` : ''})`);
-    }
+    if (res.status === 200 && isObject(res.body) && typeof res.body.access_token === 'string') return { status: 'approved', accessToken: res.body.access_token };
+    return pendingPollFrom(res, this.options.issuer);
   }
 }
