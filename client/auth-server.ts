@@ -8,6 +8,7 @@ import { OAuthSshError, ProviderUnavailableError } from '../shared/errors.js';
 import { HttpJsonClient } from '../shared/providers/http-client.js';
 import { GLOBUS_SCOPE_PREFIX } from '../shared/providers/globus.js';
 import { tokenForScope } from '../shared/providers/token-response.js';
+import { isObject } from '../shared/json.js';
 
 export class LoginError extends OAuthSshError {
   constructor(message: string) {
@@ -45,7 +46,6 @@ export const sshScope = (fqdn: string) => `${GLOBUS_SCOPE_PREFIX}${fqdn}/ssh`;
 export const LOGIN_SCOPES = 'openid profile email';
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Where the flows go. Globus Auth has fixed paths; any other OIDC provider is found through discovery. */
 export interface Endpoints {

@@ -9,6 +9,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../shared/errors.js';
+import { secureOrLoopback } from '../shared/url-policy.js';
 import { configDir, privateDir } from './paths.js';
 
 export type Backend = 'auto' | 'keychain' | 'file';
@@ -66,14 +67,7 @@ export function parseClientConfig(doc: unknown, file: string | null): ClientConf
   const url = (v: unknown, key: string): string | undefined => {
     const s = str(v, key);
     if (s === undefined) return undefined;
-    let u: URL;
-    try {
-      u = new URL(s);
-    } catch {
-      return fail(`${key} is not a URL: "${s}"`);
-    }
-    const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(u.hostname);
-    if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback)) fail(`${key} must use https (http only on loopback), got "${s}"`);
+    if (!secureOrLoopback(s)) fail(`${key} must use https (http only on loopback), got "${s}"`);
     return s.replace(/\/+$/, '');
   };
   const num = (v: unknown, key: string, fallback: number): number => {

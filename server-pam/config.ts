@@ -8,6 +8,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { ConfigError } from '../shared/errors.js';
+import { secureOrLoopback } from '../shared/url-policy.js';
 import type { JwtIdentityRules } from './jwt-identity.js';
 import { parseMapFile, type AccountMap } from './map-file.js';
 
@@ -163,16 +164,7 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
   const jwtKey = JWT_KEYS.find((k) => entries.has(k));
   if (jwtKey && !methods.includes('scitokens')) fail(jwtKey, `"${jwtKey}" applies to JWT access tokens: add scitokens to auth_method and set issuers`);
   if (entries.has('jwt_allowed_groups') && !entries.has('jwt_groups_claim')) fail('jwt_allowed_groups', 'jwt_allowed_groups needs jwt_groups_claim (the claim that lists groups)');
-  for (const i of issuers) {
-    let u: URL | undefined;
-    try {
-      u = new URL(i);
-    } catch {
-      // reported below
-    }
-    const loopback = u !== undefined && ['127.0.0.1', '[::1]', 'localhost'].includes(u.hostname);
-    if (!u || !(u.protocol === 'https:' || (u.protocol === 'http:' && loopback))) fail('issuers', `issuer "${i}" must be an https URL (http only on loopback)`);
-  }
+  for (const i of issuers) if (!secureOrLoopback(i)) fail('issuers', `issuer "${i}" must be an https URL (http only on loopback)`);
 
   const globus = methods.includes('globus_auth');
   let clientId = '';
@@ -202,15 +194,8 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
     fail('environment', `unknown environment "${environment}" (one of ${Object.keys(GLOBUS_ENVIRONMENTS).join(', ')})`);
   }
   let authUrl = one('auth_url')?.value ?? GLOBUS_ENVIRONMENTS[environment ?? 'production']!;
-  try {
-    const u = new URL(authUrl);
-    const loopback = u.hostname === '127.0.0.1' || u.hostname === '[::1]' || u.hostname === 'localhost';
-    if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback)) fail('auth_url', `auth_url must use https (http only on loopback), got "${authUrl}"`);
-    authUrl = u.origin + u.pathname.replace(/\/+$/, '');
-  } catch (err) {
-    if (err instanceof ConfigError) throw err;
-    fail('auth_url', `auth_url is not a URL: "${authUrl}"`);
-  }
+  if (!secureOrLoopback(authUrl)) fail('auth_url', `auth_url must use https (http only on loopback), got "${authUrl}"`);
+  authUrl = new URL(authUrl).origin + new URL(authUrl).pathname.replace(/\/+$/, '');
 
   const idpSuffix = one('idp_suffix')?.value.toLowerCase() ?? null;
   const mapFiles = many('map_file');

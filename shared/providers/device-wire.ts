@@ -7,8 +7,8 @@
 import { ProviderUnavailableError } from '../errors.js';
 import type { JsonResponse } from './http-client.js';
 import type { DeviceAuthorizationInfo, DevicePoll } from './provider.js';
+import { isObject } from '../json.js';
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const errorOf = (res: JsonResponse) => (isObject(res.body) && typeof res.body.error === 'string' ? res.body.error : undefined);
 
 export function deviceAuthorizationFrom(res: JsonResponse, who: string): DeviceAuthorizationInfo {

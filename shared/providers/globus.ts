@@ -12,6 +12,7 @@ import { basicAuth, HttpJsonClient } from './http-client.js';
 import type { DeviceAuthorizationInfo, DeviceFlowProvider, DevicePoll, IdentityProviderInfo, LinkedIdentity, SessionAuthentication, TokenVerifier, VerifiedToken } from './provider.js';
 import { deviceAuthorizationFrom, pendingPollFrom } from './device-wire.js';
 import { tokenForScope } from './token-response.js';
+import { isObject } from '../json.js';
 
 export class InvalidRegistrationError extends OAuthSshError {
   constructor(message: string) {
@@ -52,7 +53,6 @@ interface GlobusIdentity {
   identity_provider: string | null;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export class GlobusAuth implements TokenVerifier, DeviceFlowProvider {
   private readonly http: HttpJsonClient;

@@ -8,6 +8,7 @@ import { ProviderUnavailableError } from '../errors.js';
 import { deviceAuthorizationFrom, pendingPollFrom } from './device-wire.js';
 import { basicAuth, HttpJsonClient } from './http-client.js';
 import type { DeviceAuthorizationInfo, DeviceFlowProvider, DevicePoll } from './provider.js';
+import { isObject } from '../json.js';
 
 export interface OidcDeviceOptions {
   issuer: string;
@@ -21,7 +22,6 @@ export interface OidcDeviceOptions {
   httpTimeout: number;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export class OidcDeviceProvider implements DeviceFlowProvider {
   private readonly http: HttpJsonClient;

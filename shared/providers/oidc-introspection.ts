@@ -10,6 +10,7 @@ import { secretHash } from '../secret-hash.js';
 import { TtlCache } from '../ttl-cache.js';
 import { basicAuth, HttpJsonClient } from './http-client.js';
 import type { VerifiedJwt } from './jwt-verifier.js';
+import { isObject } from '../json.js';
 
 export interface IntrospectionOptions {
   issuer: string;
@@ -21,7 +22,6 @@ export interface IntrospectionOptions {
   cacheTtl: number;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export class OidcIntrospector {
   private readonly http: HttpJsonClient;

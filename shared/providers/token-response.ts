@@ -3,8 +3,7 @@
  * the first at the top level, the rest in `other_tokens`. Both the client
  * and the server's device flow need the one whose scope names the SSH host.
  */
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isObject } from '../json.js';
 
 export interface ScopedToken {
   accessToken: string;

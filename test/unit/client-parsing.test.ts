@@ -89,3 +89,9 @@ test('ssh_config edits keep the rest of the file and are undone exactly', (t) =>
   t.is(editSshConfig(original, 'other', '/h/helper', true), original);
   t.throws(() => editSshConfig(original, 'x" exec "evil', '/h', false), { message: /not a host pattern/ });
 });
+
+test('one URL rule for tokens and secrets: https, or http on this machine only', async (t) => {
+  const { secureOrLoopback } = await import('../../shared/url-policy.js');
+  for (const ok of ['https://auth.globus.org', 'http://127.0.0.1:8700', 'http://localhost/x', 'http://[::1]:1']) t.true(secureOrLoopback(ok), ok);
+  for (const bad of ['http://auth.example.org', 'ftp://127.0.0.1', 'not a url', 'http://127.0.0.2']) t.false(secureOrLoopback(bad), bad);
+});
