@@ -1,56 +1,118 @@
 /**
- * Identities -> local accounts. Candidates come from idp_suffix (the part of
- * a linked identity's username before its FIRST '@', when the rest equals
- * the suffix) and from map files (keyed by username or identity UUID). A
- * candidate counts only if it exists (NSS), is not the query account, and is
- * not root, and at or above the UID floor, unless the config names it in allow_accounts.
+ * The one account mapper: a verified Principal -> the local accounts it may
+ * log in as. Which rules give accounts is chosen per provider by its
+ * MappingProfile (configuration, never the token's shape):
+ *   - idp_suffix: a linked identity `name@<suffix>` (split at the FIRST '@') gives `name`;
+ *   - username claim: the claim, minus its suffix, plus its prefix, gives one name;
+ *   - map files: keyed by the identity (Globus username or UUID), or for
+ *     OIDC by `sub`, the username claim, preferred_username and a VERIFIED email;
+ *   - SciTokens scope grants (`ssh:/USER`, `ssh:USER`), for the SciTokens profile
+ *     only; names match whole, and a bare `ssh` grants nothing.
+ * A candidate counts only if it exists (NSS), is not the query account, is
+ * not root or below min_uid unless named in allow_accounts, and, with the
+ * uid rule, has the uid the provider vouches for.
  */
-import type { LinkedIdentity } from '../shared/providers/provider.js';
+import { claimAt } from '../shared/providers/oidc-issuer.js';
+import type { LinkedIdentity, Principal } from '../shared/providers/provider.js';
 import type { AccountMap } from './map-file.js';
-import type { AccountLookup } from './passwd.js';
+import { ACCOUNT_NAME, type AccountLookup } from './passwd.js';
 
-export interface MappingRules {
-  idpSuffix: string | null;
+/** Rules for every login, whoever vouches for it. */
+export interface AccountRules {
   accountMap: AccountMap;
   minUid: number;
   allowAccounts: string[];
   queryAccount: string;
 }
 
+/** Which mapping rules give accounts to one provider's tokens. */
+export interface MappingProfile {
+  idpSuffix: string | null;
+  /** What map files are keyed by for this provider ('none': they do not apply). */
+  mapFileKeys: 'identity' | 'claims' | 'none';
+  usernameClaim: string | null;
+  usernameSuffix: string | null;
+  usernamePrefix: string | null;
+  scopeGrants: boolean;
+  /** The account's uid must equal the uid the provider vouches for (jwt_uid_claim). */
+  uidRule: boolean;
+}
+
+export type MappingRuleName = 'idp_suffix' | 'username claim' | 'map file' | 'scope';
+
 export interface MappedAccount {
   name: string;
   /** The linked identity that maps to it. */
   identity: LinkedIdentity;
+  via: MappingRuleName;
 }
 
-export function candidateAccounts(identities: LinkedIdentity[], rules: MappingRules): MappedAccount[] {
+/** Accounts a SciTokens scope names: `ssh:/USER` or `ssh:USER`, whole names only. A bare `ssh` names none. */
+export function scopeGrantedAccounts(scopes: string[]): string[] {
+  return scopes.flatMap((word) => {
+    const m = /^ssh:\/?(.+)$/.exec(word);
+    return m && ACCOUNT_NAME.test(m[1]!) ? [m[1]!] : [];
+  });
+}
+
+const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
+
+/** The account a username claim names, after the profile's suffix and prefix; null when it names none. */
+function accountFromUsernameClaim(claims: Record<string, unknown>, profile: MappingProfile): string | null {
+  const username = profile.usernameClaim ? str(claimAt(claims, profile.usernameClaim)) : null;
+  if (!username) return null;
+  const prefix = profile.usernamePrefix ?? '';
+  if (!profile.usernameSuffix) return prefix + username;
+  if (!username.toLowerCase().endsWith(profile.usernameSuffix.toLowerCase())) return null;
+  return prefix + username.slice(0, -profile.usernameSuffix.length);
+}
+
+function mapFileKeys(identity: LinkedIdentity, principal: Principal, profile: MappingProfile): string[] {
+  if (profile.mapFileKeys === 'identity') return [identity.username, identity.id];
+  if (profile.mapFileKeys === 'none') return [];
+  const c = principal.claims;
+  // An unverified email is whatever the user typed into their profile: never a key to someone's account.
+  const email = c.email_verified === true ? str(c.email) : null;
+  const username = profile.usernameClaim ? str(claimAt(c, profile.usernameClaim)) : null;
+  return [str(c.sub), username, str(c.preferred_username), email].filter((k): k is string => k !== null);
+}
+
+export function candidateAccounts(principal: Principal, profile: MappingProfile, accountMap: AccountMap): MappedAccount[] {
   const out: MappedAccount[] = [];
-  for (const identity of identities) {
+  for (const identity of principal.identities) {
     const at = identity.username.indexOf('@');
-    if (rules.idpSuffix !== null && at > 0 && identity.username.slice(at + 1).toLowerCase() === rules.idpSuffix) {
-      out.push({ name: identity.username.slice(0, at), identity });
+    if (profile.idpSuffix !== null && at > 0 && identity.username.slice(at + 1).toLowerCase() === profile.idpSuffix) {
+      out.push({ name: identity.username.slice(0, at), identity, via: 'idp_suffix' });
     }
-    for (const key of [identity.username.toLowerCase(), identity.id.toLowerCase()]) {
-      for (const name of rules.accountMap.get(key) ?? []) out.push({ name, identity });
+    const named = identity.id === principal.subject ? accountFromUsernameClaim(principal.claims, profile) : null;
+    if (named) out.push({ name: named, identity, via: 'username claim' });
+    for (const key of mapFileKeys(identity, principal, profile)) {
+      for (const name of accountMap.get(key.toLowerCase()) ?? []) out.push({ name, identity, via: 'map file' });
     }
+  }
+  if (profile.scopeGrants) {
+    const identity = principal.identities[0] ?? { id: principal.subject, username: principal.displayName, idp: null };
+    for (const name of scopeGrantedAccounts(principal.scopes)) out.push({ name, identity, via: 'scope' });
   }
   const seen = new Set<string>();
   return out.filter((a) => !seen.has(a.name) && seen.add(a.name));
 }
 
 /** May `name` log in at all? It exists, is not the query account, and is not root or a system account unless allowed by name. */
-export async function accountUsable(name: string, rules: MappingRules, lookup: AccountLookup): Promise<boolean> {
+export async function accountUsable(name: string, rules: AccountRules, lookup: AccountLookup, uid?: number | null): Promise<boolean> {
   if (name === rules.queryAccount) return false;
   const account = await lookup(name);
   if (!account) return false;
+  // The uid rule: a provider that vouches for no uid (null) can match no account.
+  if (uid !== undefined && account.uid !== uid) return false;
   // UID 0 and system accounts only by explicit choice, whatever min_uid says.
   return !((account.uid === 0 || account.uid < rules.minUid) && !rules.allowAccounts.includes(account.name));
 }
 
-export async function permittedAccounts(identities: LinkedIdentity[], rules: MappingRules, lookup: AccountLookup): Promise<MappedAccount[]> {
+export async function permittedAccounts(principal: Principal, profile: MappingProfile, rules: AccountRules, lookup: AccountLookup): Promise<MappedAccount[]> {
   const permitted: MappedAccount[] = [];
-  for (const candidate of candidateAccounts(identities, rules)) {
-    if (await accountUsable(candidate.name, rules, lookup)) permitted.push(candidate);
+  for (const candidate of candidateAccounts(principal, profile, rules.accountMap)) {
+    if (await accountUsable(candidate.name, rules, lookup, profile.uidRule ? principal.posixUid : undefined)) permitted.push(candidate);
   }
   return permitted;
 }

@@ -14,6 +14,8 @@ export interface AuditEvent {
   service: string;
   user: string;
   identity?: string;
+  /** The provider that verified the token. */
+  issuer?: string;
   idp?: string;
   auth_time?: number;
   token?: string;

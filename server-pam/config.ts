@@ -9,7 +9,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { ConfigError } from '../shared/errors.js';
 import { secureOrLoopback } from '../shared/url-policy.js';
-import type { JwtIdentityRules } from './jwt-identity.js';
+import { normalizeIssuer } from '../shared/providers/oidc-issuer.js';
+import type { SessionPolicy } from './policy.js';
 import { parseMapFile, type AccountMap } from './map-file.js';
 
 export const DEFAULT_CONFIG_FILES = ['/etc/oauth_ssh/oauth-ssh.conf', '/etc/oauth_ssh/globus-ssh.conf'];
@@ -26,10 +27,35 @@ export const GLOBUS_ENVIRONMENTS: Record<string, string> = {
 
 export type AuditTarget = { kind: 'stderr' } | { kind: 'syslog' } | { kind: 'file'; path: string };
 
+/** A JWT issuer and the profile its tokens are judged by. */
+export interface JwtIssuerConfig {
+  issuer: string;
+  /** 'oidc': accounts from claims (username claim, map files); 'scitokens': from `ssh:/USER` scope grants. */
+  kind: 'oidc' | 'scitokens';
+  /** Accepted `aud` values (the SciTokens "any" audiences for the SciTokens profile only). */
+  audiences: string[];
+}
+
+/** How OIDC issuers' claims are read: which claim names the account, holds groups, holds the uid. */
+export interface ClaimRules {
+  usernameClaim: string | null;
+  usernameSuffix: string | null;
+  /** Put before the username to form the account name (e.g. "ext_"). */
+  usernamePrefix: string | null;
+  groupsClaim: string | null;
+  uidClaim: string | null;
+  /** Fetched with the token as Bearer for a uid claim the token lacks (IDCS: /admin/v1/Me). */
+  userinfoUrl: string | null;
+  /** Scope values every JWT / introspected token must carry (a bare `ssh` can be required, never grant). */
+  requiredScopes: string[];
+}
+
 export interface ServerConfig {
   file: string;
-  /** auth_method globus_auth: tokens without "." are introspected at Globus Auth with these credentials. */
+  /** auth_method globus_auth: opaque tokens are introspected at Globus Auth with these credentials. */
   globus: boolean;
+  /** The Globus environment's name (production unless `environment` says otherwise): PAM lines may name it. */
+  environment: string;
   /** '' without globus_auth. */
   clientId: string;
   clientSecret: string;
@@ -37,11 +63,11 @@ export interface ServerConfig {
   idpSuffix: string | null;
   mapFiles: string[];
   accountMap: AccountMap;
-  /** IdP UUIDs or domains, lower case; empty = any. */
-  permittedIdps: string[];
-  /** Minutes; null = no limit (the file's 0). */
-  authenticationTimeout: number | null;
-  mfa: boolean;
+  /** The one session policy, for every provider. */
+  policy: SessionPolicy;
+  /** auth_method oidc / scitokens: JWT issuers, each with its profile. */
+  jwtIssuers: JwtIssuerConfig[];
+  claims: ClaimRules;
   socketPath: string;
   minUid: number;
   /** Accounts below min_uid that may still log in, by explicit choice. */
@@ -60,50 +86,102 @@ export interface ServerConfig {
   deviceQrMargin: number;
   /** The device prompt's text, with {qr}, {url}, {url_complete} and {code}; null = the built-in one. */
   devicePromptTemplate: string | null;
-  /** The device flow with a generic OIDC provider instead of Globus Auth (its tokens go through the JWT rules). */
   /** RFC 7662 introspection of opaque tokens at a generic provider (instead of Globus). */
   introspection: { issuer: string; clientId: string; clientSecret: string; allowedClients: string[] } | null;
+  /** The device flow with a generic OIDC provider instead of Globus Auth (its tokens are judged by that issuer). */
   deviceOidc: { issuer: string; clientId: string; clientSecret: string | null; scope: string; resource: string | null; extraParams: Record<string, string> } | null;
-  /** auth_method scitokens: JWTs (tokens containing ".") verified locally against these issuers. */
-  scitokens: { issuers: string[]; audiences: string[]; identity: JwtIdentityRules } | null;
+  /** What `check` should tell the administrator: old key names, implied profiles. */
+  notes: string[];
 }
 
-const MULTI = new Set(['introspection_allowed_clients', 'auth_method', 'map_file', 'permitted_idps', 'issuers', 'allow_accounts', 'scitokens_audience', 'jwt_allowed_groups', 'jwt_acr_values', 'jwt_amr_values', 'device_scope', 'device_extra_param']);
-const JWT_KEYS = ['userinfo_url', 'jwt_username_prefix', 'jwt_username_claim', 'jwt_username_suffix', 'jwt_groups_claim', 'jwt_allowed_groups', 'jwt_uid_claim', 'jwt_max_auth_age', 'jwt_acr_values', 'jwt_amr_values'];
+/** Names that say what a key is, beside the older names (which keep working; `check` points to the new one). */
+const RENAMED: Record<string, string> = {
+  jwt_max_auth_age: 'max_auth_age',
+  jwt_acr_values: 'acr_values',
+  jwt_amr_values: 'amr_values',
+  jwt_groups_claim: 'groups_claim',
+  jwt_allowed_groups: 'allowed_groups',
+};
+
+const MULTI = new Set([
+  'introspection_allowed_clients', 'auth_method', 'map_file', 'permitted_idps', 'issuers', 'oidc_issuers', 'scitokens_issuers', 'allow_accounts',
+  'scitokens_audience', 'oidc_audience', 'allowed_groups', 'acr_values', 'amr_values', 'jwt_required_scope', 'device_scope', 'device_extra_param',
+]);
+/** Keys that read OIDC claims: they need JWT issuers. */
+const CLAIM_KEYS = ['userinfo_url', 'jwt_username_prefix', 'jwt_username_claim', 'jwt_username_suffix', 'groups_claim', 'allowed_groups', 'jwt_uid_claim', 'jwt_required_scope', 'oidc_audience'];
 const SINGLE = new Set([
   'client_id', 'client_secret', 'client_secret_file', 'idp_suffix', 'authentication_timeout', 'mfa', 'environment', 'auth_url',
   'socket', 'min_uid', 'query_account', 'introspection_cache_ttl', 'http_timeout', 'audit_log',
   'device_flow', 'device_flow_deadline', 'device_qr',
-  'jwt_username_claim', 'jwt_username_suffix', 'jwt_groups_claim', 'jwt_uid_claim', 'jwt_max_auth_age',
+  'jwt_username_claim', 'jwt_username_suffix', 'groups_claim', 'jwt_uid_claim', 'max_auth_age',
   'device_issuer', 'device_client_id', 'device_client_secret_file', 'device_resource', 'userinfo_url', 'jwt_username_prefix', 'device_prompt_file', 'device_qr_margin',
   'introspection_issuer', 'introspection_client_id', 'introspection_client_secret_file',
 ]);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DOMAIN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i;
 const ACCOUNT = /^[a-z_][a-z0-9_.-]*\$?$/i;
+/** The SciTokens / WLCG audiences that mean "any host": for the SciTokens profile only. */
+const SCITOKENS_ANY_AUDIENCES = ['https://wlcg.cern.ch/jwt/v1/any', 'ANY'];
 
 interface Entry {
   values: string[];
   line: number;
+  /** The key as written (an older name, when renamed). */
+  written: string;
+}
+
+/**
+ * One line's words: split on spaces and commas, `#` starts a comment; our
+ * extension: "double quotes" keep spaces and commas inside one value (an
+ * audience that is a scope string, "openid ssh").
+ */
+function words(raw: string, file: string, line: number): string[] {
+  const out: string[] = [];
+  let word = '';
+  let quoted = false;
+  let inWord = false;
+  for (const ch of raw) {
+    if (quoted) {
+      if (ch === '"') quoted = false;
+      else word += ch;
+      continue;
+    }
+    if (ch === '#') break;
+    if (ch === '"') {
+      quoted = true;
+      inWord = true;
+    } else if (/[\s,]/.test(ch)) {
+      if (inWord) out.push(word);
+      word = '';
+      inWord = false;
+    } else {
+      word += ch;
+      inWord = true;
+    }
+  }
+  if (quoted) throw new ConfigError(file, 'a double quote is not closed on this line', line);
+  if (inWord) out.push(word);
+  return out;
 }
 
 function tokenize(text: string, file: string): Map<string, Entry> {
   const entries = new Map<string, Entry>();
   text.split('\n').forEach((raw, index) => {
     const line = index + 1;
-    const tokens = raw.replace(/#.*/, '').split(/[\s,]+/).filter(Boolean);
+    const tokens = words(raw, file, line);
     if (tokens.length === 0) return;
-    const key = tokens[0]!.toLowerCase();
+    const written = tokens[0]!.toLowerCase();
+    const key = RENAMED[written] ?? written;
     const values = tokens.slice(1);
     if (!MULTI.has(key) && !SINGLE.has(key)) {
       throw new ConfigError(file, `unknown key "${tokens[0]}"; see server-pam/CONFIG.md for the keys`, line);
     }
-    if (values.length === 0) throw new ConfigError(file, `"${key}" needs a value`, line);
+    if (values.length === 0 || values.some((v) => v === '')) throw new ConfigError(file, `"${written}" needs a value`, line);
     const existing = entries.get(key);
-    if (existing && SINGLE.has(key)) throw new ConfigError(file, `"${key}" is set twice (first on line ${existing.line}); keep one`, line);
-    if (SINGLE.has(key) && values.length > 1) throw new ConfigError(file, `"${key}" takes one value, got ${values.length}`, line);
+    if (existing && SINGLE.has(key)) throw new ConfigError(file, `"${written}" is set twice (first on line ${existing.line}${existing.written !== written ? ` as ${existing.written}` : ''}); keep one`, line);
+    if (SINGLE.has(key) && values.length > 1) throw new ConfigError(file, `"${written}" takes one value, got ${values.length}`, line);
     if (existing) existing.values.push(...values);
-    else entries.set(key, { values, line });
+    else entries.set(key, { values, line, written });
   });
   return entries;
 }
@@ -129,28 +207,74 @@ function readText(path: string, what: string): string {
 /** `checkMode` is the file-mode check for secrets; tests of pure parsing replace it. */
 export function parseServerConfig(text: string, file: string, checkMode: (path: string, what: string) => void = checkSecretFileMode): ServerConfig {
   const entries = tokenize(text, file);
+  const notes: string[] = [];
+  for (const [key, e] of entries) if (e.written !== key) notes.push(`line ${e.line}: "${e.written}" is now called "${key}" (it applies to every provider); the old name keeps working`);
   const one = (key: string): { value: string; line: number } | undefined => {
     const e = entries.get(key);
     return e && { value: e.values[0]!, line: e.line };
   };
   const many = (key: string): string[] => entries.get(key)?.values ?? [];
+  const named = (key: string) => entries.get(key)?.written ?? key;
   const fail = (key: string, message: string): never => {
     throw new ConfigError(file, message, entries.get(key)?.line);
   };
   const int = (key: string, min: number, fallback: number): number => {
     const e = one(key);
     if (!e) return fallback;
-    if (!/^\d+$/.test(e.value) || Number(e.value) < min) fail(key, `"${key}" must be a whole number >= ${min}, got "${e.value}"`);
+    if (!/^\d+$/.test(e.value) || Number(e.value) < min) fail(key, `"${named(key)}" must be a whole number >= ${min}, got "${e.value}"`);
     return Number(e.value);
   };
+  const bool = (key: string, fallback: boolean): boolean => {
+    const v = one(key)?.value.toLowerCase();
+    if (v === undefined) return fallback;
+    if (v !== 'true' && v !== 'false') fail(key, `${key} must be true or false, got "${v}"`);
+    return v === 'true';
+  };
+  const url = (key: string, value: string): string => {
+    if (!secureOrLoopback(value)) fail(key, `issuer "${value}" must be an https URL (http only on loopback)`);
+    return normalizeIssuer(value);
+  };
 
+  // Which providers: Globus Auth, and JWT issuers each with a profile.
   const methods = many('auth_method').map((m) => m.toLowerCase());
   if (methods.length === 0) methods.push('globus_auth');
-  for (const m of methods) if (m !== 'globus_auth' && m !== 'scitokens') fail('auth_method', `unknown auth_method "${m}" (supported: globus_auth, scitokens)`);
-  const issuers = many('issuers');
-  if (methods.includes('scitokens') && issuers.length === 0) fail('auth_method', 'auth_method scitokens needs "issuers": the token issuers (URLs) to trust');
-  if (!methods.includes('scitokens') && (issuers.length > 0 || entries.has('scitokens_audience'))) fail(entries.has('issuers') ? 'issuers' : 'scitokens_audience', '"issuers" and "scitokens_audience" need auth_method scitokens');
-  const userinfoUrl = one('userinfo_url')?.value;
+  for (const m of methods) if (m !== 'globus_auth' && m !== 'scitokens' && m !== 'oidc') fail('auth_method', `unknown auth_method "${m}" (supported: globus_auth, oidc, scitokens)`);
+  const globus = methods.includes('globus_auth');
+  const jwt = methods.includes('scitokens') || methods.includes('oidc');
+  const issuerKeys = ['issuers', 'oidc_issuers', 'scitokens_issuers'].filter((k) => entries.has(k));
+  if (jwt && issuerKeys.length === 0) fail('auth_method', `auth_method ${methods.includes('oidc') ? 'oidc' : 'scitokens'} needs "issuers": the token issuers (URLs) to trust (oidc_issuers for OIDC providers, scitokens_issuers for SciTokens issuers)`);
+  if (!jwt && (issuerKeys.length > 0 || entries.has('scitokens_audience'))) {
+    const key = issuerKeys[0] ?? 'scitokens_audience';
+    fail(key, `"${named(key)}" and "scitokens_audience" need auth_method oidc (or scitokens)`);
+  }
+  const claimKey = CLAIM_KEYS.find((k) => entries.has(k));
+  if (claimKey && !jwt) fail(claimKey, `"${named(claimKey)}" applies to JWT access tokens: add oidc (or scitokens) to auth_method and set issuers`);
+
+  const usernameClaim = one('jwt_username_claim')?.value ?? null;
+  const scitokensAudiences = many('scitokens_audience');
+  const oidcAudiences = many('oidc_audience').length ? many('oidc_audience') : scitokensAudiences;
+  const jwtIssuers: JwtIssuerConfig[] = [];
+  const addIssuer = (key: string, value: string, kind: JwtIssuerConfig['kind']) => {
+    const issuer = url(key, value);
+    const other = jwtIssuers.find((i) => i.issuer === issuer);
+    if (other) fail(key, `issuer ${issuer} is listed twice${other.kind !== kind ? ` (as ${other.kind} and as ${kind}): an issuer has one profile` : ''}`);
+    const audiences = kind === 'scitokens' ? (scitokensAudiences.length ? scitokensAudiences : [hostname(), ...SCITOKENS_ANY_AUDIENCES]) : oidcAudiences;
+    jwtIssuers.push({ issuer, kind, audiences });
+  };
+  for (const i of many('oidc_issuers')) addIssuer('oidc_issuers', i, 'oidc');
+  for (const i of many('scitokens_issuers')) addIssuer('scitokens_issuers', i, 'scitokens');
+  // The older "issuers": SciTokens issuers, unless the admin opted into claim mapping (then OIDC providers: a
+  // Keycloak client scope called "ssh" must never mean "any account").
+  const legacyKind = usernameClaim ? 'oidc' : 'scitokens';
+  for (const i of many('issuers')) addIssuer('issuers', i, legacyKind);
+  if (entries.has('issuers')) {
+    notes.push(`line ${entries.get('issuers')!.line}: "issuers" are judged as ${legacyKind === 'oidc' ? 'OIDC providers (accounts from their claims; their scope grants no account), because jwt_username_claim is set: write oidc_issuers' : 'SciTokens issuers (ssh:/USER scope grants): write scitokens_issuers'} to say so`);
+  }
+  for (const i of jwtIssuers) {
+    if (i.kind === 'oidc' && i.audiences.length === 0) notes.push(`OIDC issuer ${i.issuer} has no oidc_audience: its JWTs are refused until you name the audience its tokens carry for this host`);
+  }
+
+  const userinfoUrl = one('userinfo_url')?.value ?? null;
   if (userinfoUrl) {
     // The token is sent there: only to an issuer's own origin.
     let origin = '';
@@ -159,14 +283,11 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
     } catch {
       fail('userinfo_url', `userinfo_url is not a URL: "${userinfoUrl}"`);
     }
-    if (!issuers.some((i) => new URL(i).origin === origin)) fail('userinfo_url', `userinfo_url must be on the origin of one of the issuers (the token is sent there), got ${origin}`);
+    if (!jwtIssuers.some((i) => new URL(i.issuer).origin === origin)) fail('userinfo_url', `userinfo_url must be on the origin of one of the issuers (the token is sent there), got ${origin}`);
+    if (!entries.has('jwt_uid_claim')) fail('userinfo_url', 'userinfo_url is asked for the uid claim only: set jwt_uid_claim too');
   }
-  const jwtKey = JWT_KEYS.find((k) => entries.has(k));
-  if (jwtKey && !methods.includes('scitokens')) fail(jwtKey, `"${jwtKey}" applies to JWT access tokens: add scitokens to auth_method and set issuers`);
-  if (entries.has('jwt_allowed_groups') && !entries.has('jwt_groups_claim')) fail('jwt_allowed_groups', 'jwt_allowed_groups needs jwt_groups_claim (the claim that lists groups)');
-  for (const i of issuers) if (!secureOrLoopback(i)) fail('issuers', `issuer "${i}" must be an https URL (http only on loopback)`);
+  if (entries.has('allowed_groups') && !entries.has('groups_claim')) fail('allowed_groups', `${named('allowed_groups')} needs groups_claim (the claim that lists groups)`);
 
-  const globus = methods.includes('globus_auth');
   let clientId = '';
   let clientSecret = '';
   if (globus) {
@@ -184,16 +305,23 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
     } else {
       fail('client_id', 'client_secret (or client_secret_file) is required with auth_method globus_auth');
     }
+    // Rules Globus introspection can never satisfy would refuse every Globus login, or be ignored for it: refuse the config.
+    const cannot: Array<[string, string]> = [
+      ['acr_values', 'Globus Auth reports no acr (use mfa true, or amr_values)'],
+      ['allowed_groups', 'Globus introspection reports no groups'],
+      ['jwt_uid_claim', 'Globus identities carry no POSIX uid'],
+    ];
+    for (const [key, why] of cannot) {
+      if (entries.has(key)) fail(key, `"${named(key)}" cannot apply to Globus Auth tokens (${why}), and this host accepts them: remove it, or run a separate oauth-ssh-server for the other provider (module argument socket=, see CONFIG.md "Several providers")`);
+    }
   } else {
-    const globusOnly = ['client_id', 'client_secret', 'client_secret_file', 'idp_suffix', 'environment', 'auth_url', 'permitted_idps', 'authentication_timeout', 'mfa'].find((k) => entries.has(k));
+    const globusOnly = ['client_id', 'client_secret', 'client_secret_file', 'idp_suffix', 'environment', 'auth_url'].find((k) => entries.has(k));
     if (globusOnly) fail(globusOnly, `"${globusOnly}" belongs to auth_method globus_auth, which this config does not use`);
   }
 
-  const environment = one('environment')?.value.toLowerCase();
-  if (environment !== undefined && !(environment in GLOBUS_ENVIRONMENTS)) {
-    fail('environment', `unknown environment "${environment}" (one of ${Object.keys(GLOBUS_ENVIRONMENTS).join(', ')})`);
-  }
-  let authUrl = one('auth_url')?.value ?? GLOBUS_ENVIRONMENTS[environment ?? 'production']!;
+  const environment = one('environment')?.value.toLowerCase() ?? 'production';
+  if (!(environment in GLOBUS_ENVIRONMENTS)) fail('environment', `unknown environment "${environment}" (one of ${Object.keys(GLOBUS_ENVIRONMENTS).join(', ')})`);
+  let authUrl = one('auth_url')?.value ?? GLOBUS_ENVIRONMENTS[environment]!;
   if (!secureOrLoopback(authUrl)) fail('auth_url', `auth_url must use https (http only on loopback), got "${authUrl}"`);
   authUrl = new URL(authUrl).origin + new URL(authUrl).pathname.replace(/\/+$/, '');
 
@@ -220,14 +348,18 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
 
   const permittedIdps = many('permitted_idps').map((p) => p.toLowerCase());
   for (const p of permittedIdps) if (!UUID.test(p) && !DOMAIN.test(p)) fail('permitted_idps', `permitted_idps entry "${p}" is neither an IdP UUID nor a domain`);
-
-  const bool = (key: string, fallback: boolean): boolean => {
-    const v = one(key)?.value.toLowerCase();
-    if (v === undefined) return fallback;
-    if (v !== 'true' && v !== 'false') fail(key, `${key} must be true or false, got "${v}"`);
-    return v === 'true';
+  const timeoutMinutes = int('authentication_timeout', 0, 0);
+  const maxAge = entries.has('max_auth_age') ? int('max_auth_age', 1, 0) : null;
+  // Both limits hold: the stricter one is the policy.
+  const limits = [timeoutMinutes > 0 ? timeoutMinutes * 60 : null, maxAge].filter((v): v is number => v !== null);
+  const policy: SessionPolicy = {
+    permittedIdps,
+    maxAuthAge: limits.length ? Math.min(...limits) : null,
+    mfa: bool('mfa', false),
+    acrValues: many('acr_values'),
+    amrValues: many('amr_values'),
+    allowedGroups: many('allowed_groups'),
   };
-  const mfa = bool('mfa', false);
 
   const allowAccounts = many('allow_accounts');
   for (const a of allowAccounts) if (!ACCOUNT.test(a)) fail('allow_accounts', `"${a}" is not an account name`);
@@ -243,10 +375,11 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
   else if (auditValue.startsWith('file:/')) audit = { kind: 'file', path: auditValue.slice('file:'.length) };
   else return fail('audit_log', `audit_log must be syslog, stderr or file:/ABSOLUTE/PATH, got "${auditValue}"`);
 
-  const deviceIssuer = one('device_issuer')?.value.replace(/\/+$/, '');
+  const listed = (issuer: string) => jwtIssuers.some((i) => i.issuer === issuer);
+  const deviceIssuer = one('device_issuer')?.value;
   let deviceOidc: ServerConfig['deviceOidc'] = null;
   if (deviceIssuer) {
-    if (!issuers.map((i) => i.replace(/\/+$/, '')).includes(deviceIssuer)) fail('device_issuer', `device_issuer ${deviceIssuer} must also be listed in "issuers" (its tokens are verified as JWTs)`);
+    if (!listed(normalizeIssuer(deviceIssuer))) fail('device_issuer', `device_issuer ${normalizeIssuer(deviceIssuer)} must also be listed in "issuers" (its tokens are judged by that issuer's rules)`);
     const deviceClient = one('device_client_id')?.value ?? fail('device_issuer', 'device_issuer needs device_client_id: this server\'s client at that provider');
     let deviceSecret: string | null = null;
     const secretFile = one('device_client_secret_file')?.value;
@@ -260,22 +393,22 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
       if (eq <= 0) fail('device_extra_param', `device_extra_param takes key=value, got "${pair}"`);
       extraParams[pair.slice(0, eq)] = pair.slice(eq + 1);
     }
-    deviceOidc = { issuer: deviceIssuer, clientId: deviceClient, clientSecret: deviceSecret, scope: (many('device_scope').length ? many('device_scope') : ['openid']).join(' '), resource: one('device_resource')?.value ?? null, extraParams };
+    deviceOidc = { issuer: normalizeIssuer(deviceIssuer), clientId: deviceClient, clientSecret: deviceSecret, scope: (many('device_scope').length ? many('device_scope') : ['openid']).join(' '), resource: one('device_resource')?.value ?? null, extraParams };
   } else {
     const orphan = ['device_client_id', 'device_client_secret_file', 'device_scope', 'device_resource', 'device_extra_param'].find((k) => entries.has(k));
     if (orphan) fail(orphan, `"${orphan}" goes with device_issuer`);
   }
 
-  const introspectionIssuer = one('introspection_issuer')?.value.replace(/\/+$/, '');
+  const introspectionIssuer = one('introspection_issuer')?.value;
   let introspection: ServerConfig['introspection'] = null;
   if (introspectionIssuer) {
     if (globus) fail('introspection_issuer', 'introspection_issuer is for servers without globus_auth (opaque tokens have one place to go)');
-    if (!issuers.map((i) => i.replace(/\/+$/, '')).includes(introspectionIssuer)) fail('introspection_issuer', `introspection_issuer ${introspectionIssuer} must also be listed in "issuers"`);
+    if (!listed(normalizeIssuer(introspectionIssuer))) fail('introspection_issuer', `introspection_issuer ${normalizeIssuer(introspectionIssuer)} must also be listed in "issuers"`);
     const id = one('introspection_client_id')?.value ?? fail('introspection_issuer', 'introspection_issuer needs introspection_client_id and introspection_client_secret_file');
     const secretPath = one('introspection_client_secret_file')?.value ?? fail('introspection_issuer', 'introspection_issuer needs introspection_client_secret_file');
     checkMode(secretPath, 'introspection_client_secret_file');
     const secret = readText(secretPath, 'introspection_client_secret_file').trim() || fail('introspection_client_secret_file', `${secretPath} is empty`);
-    introspection = { issuer: introspectionIssuer, clientId: id, clientSecret: secret, allowedClients: many('introspection_allowed_clients') };
+    introspection = { issuer: normalizeIssuer(introspectionIssuer), clientId: id, clientSecret: secret, allowedClients: many('introspection_allowed_clients') };
   } else {
     const orphan = ['introspection_client_id', 'introspection_client_secret_file', 'introspection_allowed_clients'].find((k) => entries.has(k));
     if (orphan) fail(orphan, `"${orphan}" goes with introspection_issuer`);
@@ -290,19 +423,27 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
     for (const needed of ['{code}', '{url}']) if (!devicePromptTemplate.includes(needed)) fail('device_prompt_file', `${promptFile} must contain ${needed}`);
   }
 
-  const timeout = int('authentication_timeout', 0, 0);
   return {
     file,
     globus,
+    environment,
     clientId: clientId.toLowerCase(),
     clientSecret,
     authUrl,
     idpSuffix,
     mapFiles,
     accountMap,
-    permittedIdps,
-    authenticationTimeout: timeout === 0 ? null : timeout,
-    mfa,
+    policy,
+    jwtIssuers,
+    claims: {
+      usernameClaim,
+      usernameSuffix: one('jwt_username_suffix')?.value ?? null,
+      usernamePrefix: one('jwt_username_prefix')?.value ?? null,
+      groupsClaim: one('groups_claim')?.value ?? null,
+      uidClaim: one('jwt_uid_claim')?.value ?? null,
+      userinfoUrl,
+      requiredScopes: many('jwt_required_scope'),
+    },
     socketPath,
     minUid: int('min_uid', 0, 1000),
     allowAccounts,
@@ -321,24 +462,7 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
     })(),
     deviceOidc,
     introspection,
-    scitokens: methods.includes('scitokens')
-      ? {
-          issuers,
-          audiences: many('scitokens_audience').length ? many('scitokens_audience') : [hostname(), 'https://wlcg.cern.ch/jwt/v1/any', 'ANY'],
-          identity: {
-            userinfoUrl: userinfoUrl ?? null,
-            usernameClaim: one('jwt_username_claim')?.value ?? null,
-            usernameSuffix: one('jwt_username_suffix')?.value ?? null,
-            usernamePrefix: one('jwt_username_prefix')?.value ?? null,
-            groupsClaim: one('jwt_groups_claim')?.value ?? null,
-            allowedGroups: many('jwt_allowed_groups'),
-            uidClaim: one('jwt_uid_claim')?.value ?? null,
-            maxAuthAge: entries.has('jwt_max_auth_age') ? int('jwt_max_auth_age', 1, 0) : null,
-            acrValues: many('jwt_acr_values'),
-            amrValues: many('jwt_amr_values'),
-          },
-        }
-      : null,
+    notes,
   };
 }
 

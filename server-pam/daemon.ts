@@ -5,28 +5,16 @@
  * nothing on this path can end in success except a SUCCESS decision.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { hostname } from 'node:os';
 import { mkdirSync, statSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ConfigError, errorMessage, InvalidTokenError } from '../shared/errors.js';
-import { GlobusAuth } from '../shared/providers/globus.js';
-import { JwtVerifier } from '../shared/providers/jwt-verifier.js';
-import { OidcDeviceProvider } from '../shared/providers/oidc-device.js';
-import { OidcIntrospector } from '../shared/providers/oidc-introspection.js';
-import type { TokenVerifier } from '../shared/providers/provider.js';
+import { ConfigError, errorMessage } from '../shared/errors.js';
 import { auditSink, type AuditSink } from './audit.js';
 import type { ServerConfig } from './config.js';
 import type { DecisionContext } from './decide.js';
 import { handleAuthentication, type HandlerDeps } from './handle-auth.js';
 import { lookupAccount } from './passwd.js';
 import { PamConversation } from './protocol.js';
-
-/** Without globus_auth, a token that is not a JWT has nowhere to be checked. */
-const JWT_ONLY: TokenVerifier = {
-  verify: async () => {
-    throw new InvalidTokenError('this host accepts JWT access tokens from its configured issuers only');
-  },
-};
+import { buildProviders, type ProviderSet } from './providers.js';
 
 /** Longest one authentication may hold a connection; sshd's LoginGraceTime is shorter. */
 const CONNECTION_LIMIT_MS = 10 * 60_000;
@@ -34,8 +22,6 @@ const CONNECTION_LIMIT_MS = 10 * 60_000;
 const REQUEST_TIMEOUT_MS = 5_000;
 
 export interface DaemonOptions {
-  /** Replaces the provider built from the config (tests of faults a real server cannot produce). */
-  verifier?: TokenVerifier;
   audit?: AuditSink;
   log?: (line: string) => void;
 }
@@ -45,13 +31,28 @@ export interface RunningDaemon {
   close(): Promise<void>;
 }
 
-export function decisionContext(config: ServerConfig, verifier: TokenVerifier & Partial<Pick<GlobusAuth, 'clientFqdns'>>): DecisionContext {
+/** The host's name for advice, from what is known without asking anyone: Globus FQDNs already fetched, else a configured audience that is a host name. */
+function knownHostName(config: ServerConfig, set: ProviderSet): () => string | null {
+  const fromAudience = config.jwtIssuers
+    .flatMap((i) => i.audiences)
+    .map((a) => {
+      try {
+        return /^https?:\/\//.test(a) ? new URL(a).hostname : /^[a-z0-9.-]+\.[a-z]{2,}$/i.test(a) ? a : null;
+      } catch {
+        return null;
+      }
+    })
+    .find((h) => h && h !== 'wlcg.cern.ch');
+  return () => set.globus?.knownFqdns()?.[0] ?? fromAudience ?? null;
+}
+
+export function decisionContext(config: ServerConfig, set: ProviderSet): DecisionContext {
   return {
-    verifier,
-    policy: { permittedIdps: config.permittedIdps, authenticationTimeout: config.authenticationTimeout, mfa: config.mfa },
-    rules: { idpSuffix: config.idpSuffix, accountMap: config.accountMap, minUid: config.minUid, allowAccounts: config.allowAccounts, queryAccount: config.queryAccount },
+    providers: set.providers,
+    policy: config.policy,
+    rules: { accountMap: config.accountMap, minUid: config.minUid, allowAccounts: config.allowAccounts, queryAccount: config.queryAccount },
     lookup: lookupAccount,
-    host: async () => (await verifier.clientFqdns?.())?.[0] ?? hostname(),
+    hostName: knownHostName(config, set),
   };
 }
 
@@ -88,24 +89,17 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
   if (await socketInUse(config.socketPath)) throw new ConfigError(config.socketPath, 'another oauth-ssh-server is already listening on this socket');
   prepareSocketPath(config.socketPath);
 
-  const globus = options.verifier || !config.globus ? undefined : new GlobusAuth({ authUrl: config.authUrl, clientId: config.clientId, clientSecret: config.clientSecret, httpTimeout: config.httpTimeout, introspectionCacheTtl: config.introspectionCacheTtl });
+  const set = buildProviders(config);
+  // Learn this host's registered names now, so that advice never waits on the network.
+  void set.globus?.clientFqdns().catch(() => {});
   const deps: HandlerDeps = {
-    decision: decisionContext(config, options.verifier ?? globus ?? JWT_ONLY),
-    policy: { permittedIdps: config.permittedIdps, authenticationTimeout: config.authenticationTimeout, mfa: config.mfa },
+    decision: decisionContext(config, set),
     queryAccount: config.queryAccount,
+    environment: config.globus ? config.environment : null,
     audit: options.audit ?? auditSink(config.audit),
   };
-  const deviceProvider = config.deviceOidc ? new OidcDeviceProvider({ ...config.deviceOidc, httpTimeout: config.httpTimeout }) : globus;
-  if (config.deviceFlow && deviceProvider) deps.device = { provider: deviceProvider, options: { deadlineSeconds: config.deviceFlowDeadline, qr: config.deviceQr, template: config.devicePromptTemplate, qrMargin: config.deviceQrMargin } };
-  let introspector: OidcIntrospector | undefined;
-  if (config.scitokens) {
-    const context = deps.decision;
-    const { issuers, audiences, identity } = config.scitokens;
-    deps.scitokens = { verifier: new JwtVerifier({ issuers, audiences, httpTimeout: config.httpTimeout }), rules: context.rules, identity, httpTimeout: config.httpTimeout, lookup: context.lookup, host: context.host };
-    if (config.introspection) {
-      introspector = new OidcIntrospector({ ...config.introspection, audiences, httpTimeout: config.httpTimeout, cacheTtl: config.introspectionCacheTtl });
-      deps.scitokens.opaque = introspector;
-    }
+  if (set.device) {
+    deps.device = { ...set.device, options: { deadlineSeconds: config.deviceFlowDeadline, qr: config.deviceQr, template: config.devicePromptTemplate, qrMargin: config.deviceQrMargin } };
   }
 
   const sockets = new Set<Socket>();
@@ -140,15 +134,13 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
   } finally {
     process.umask(oldUmask);
   }
-  log(`oauth-ssh-server: listening on ${config.socketPath} (authorization server ${config.authUrl})`);
+  log(`oauth-ssh-server: listening on ${config.socketPath} (providers: ${set.providers.map((p) => `${p.name} [${p.kind}]`).join(', ')})`);
   return {
     socketPath: config.socketPath,
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await globus?.close();
-      if (deviceProvider instanceof OidcDeviceProvider) await deviceProvider.close();
-      await introspector?.close();
+      await set.close();
     },
   };
 }

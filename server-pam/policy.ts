@@ -1,55 +1,121 @@
 /**
- * Session policy (Globus/XSEDE semantics): with none of permitted_idps,
- * authentication_timeout and mfa set, any valid token passes. Otherwise at
- * least one authentication in the session must satisfy every set condition
- * at once. A violation explains itself in words the user can act on.
+ * The one session policy, for every provider (Globus/XSEDE semantics,
+ * widened): with no rule set, any verified token passes. Otherwise the
+ * principal's groups must meet the group rule, and at least one of its
+ * authentications must satisfy every set condition at once: a permitted
+ * IdP (UUID or domain; an OIDC issuer is its host), an age limit on
+ * auth_time, MFA, and the acr / amr rules. A provider that does not report a
+ * fact a rule needs (Glewlwyd sends no auth_time) is refused with the claim
+ * named, never waved through. A violation explains itself.
  */
 import { SessionViolationError } from '../shared/errors.js';
-import type { SessionAuthentication, VerifiedToken } from '../shared/providers/provider.js';
 import { formatDuration } from '../shared/format.js';
+import type { Authentication, Principal } from '../shared/providers/provider.js';
 import { sanitizeForTerminal } from '../shared/sanitize.js';
 
 export interface SessionPolicy {
   /** IdP UUIDs or domains, lower case; empty = any. */
   permittedIdps: string[];
-  /** Minutes, or null for no limit. */
-  authenticationTimeout: number | null;
+  /** Seconds since auth_time; null = no limit (authentication_timeout and jwt_max_auth_age, the stricter). */
+  maxAuthAge: number | null;
   mfa: boolean;
+  /** One of these acr values is required; empty = no rule. */
+  acrValues: string[];
+  /** One of these amr entries is required; empty = no rule. */
+  amrValues: string[];
+  /** Membership in one of these groups is required; empty = no rule. */
+  allowedGroups: string[];
 }
+
+/** How the user can meet the policy, worded for the path they came by (client or device flow). */
+export interface PolicyAdvice {
+  /** e.g. "run `oauth-ssh login HOST --force-login`". */
+  freshLogin: string;
+}
+
+/** acr values that mean MFA, beside RFC 8176's "mfa" in amr. */
+export const MFA_ACR_VALUES = ['https://refeds.org/profile/mfa', 'http://schemas.openid.net/pape/policies/2007/06/multi-factor'];
 
 export function policyIsSet(policy: SessionPolicy): boolean {
-  return policy.permittedIdps.length > 0 || policy.authenticationTimeout !== null || policy.mfa;
+  return policy.permittedIdps.length > 0 || policy.maxAuthAge !== null || policy.mfa || policy.acrValues.length > 0 || policy.amrValues.length > 0 || policy.allowedGroups.length > 0;
 }
 
-function idpPermitted(auth: SessionAuthentication, permitted: string[]): boolean {
+function idpPermitted(auth: Authentication, permitted: string[]): boolean {
   if (permitted.length === 0) return true;
   if (!auth.idp) return false;
-  return permitted.includes(auth.idp.id) || auth.idp.domains.some((d) => permitted.includes(d));
+  return permitted.includes(auth.idp.id.toLowerCase()) || auth.idp.domains.some((d) => permitted.includes(d));
 }
 
-const fresh = (auth: SessionAuthentication, minutes: number | null, now: number) => minutes === null || now - auth.authTime <= minutes * 60;
-const mfaOk = (auth: SessionAuthentication, mfa: boolean) => !mfa || auth.amr.includes('mfa');
+const fresh = (a: Authentication, maxAge: number | null, now: number) => maxAge === null || (a.authTime !== null && now - a.authTime <= maxAge);
+const usedMfa = (a: Authentication) => Boolean(a.amr?.includes('mfa') || (a.acr !== null && MFA_ACR_VALUES.includes(a.acr)));
+const mfaOk = (a: Authentication, mfa: boolean) => !mfa || usedMfa(a);
+const acrOk = (a: Authentication, values: string[]) => values.length === 0 || (a.acr !== null && values.includes(a.acr));
+const amrOk = (a: Authentication, values: string[]) => values.length === 0 || Boolean(a.amr?.some((m) => values.includes(m)));
 
-/** Throws SessionViolationError naming what is wrong and what to run; `host` goes into the advice. */
-export function checkSessionPolicy(token: VerifiedToken, policy: SessionPolicy, host: string, now = Date.now() / 1000): SessionAuthentication | undefined {
+/** Throws SessionViolationError naming what is wrong and what to do; returns the authentication that satisfied it. */
+export function checkSessionPolicy(principal: Principal, policy: SessionPolicy, advice: PolicyAdvice, now = Date.now() / 1000): Authentication | undefined {
   if (!policyIsSet(policy)) return undefined;
-  const { permittedIdps, authenticationTimeout, mfa } = policy;
-  const ok = token.authentications.find((a) => idpPermitted(a, permittedIdps) && fresh(a, authenticationTimeout, now) && mfaOk(a, mfa));
-  if (ok) return ok;
+  const { permittedIdps, maxAuthAge, mfa, acrValues, amrValues, allowedGroups } = policy;
+  const issuer = sanitizeForTerminal(principal.provider.name);
+  // The user cannot fix a provider that does not send a claim: say so, and whom to ask.
+  const notSent = (claims: string) =>
+    new SessionViolationError(`this host's policy needs the ${claims} of your login, and tokens from ${issuer} carry none (the provider does not send it); ask this host's administrator`);
 
-  const fix = `run \`oauth-ssh login ${host} --force-login\``;
-  const fromPermitted = token.authentications.filter((a) => idpPermitted(a, permittedIdps));
+  if (allowedGroups.length > 0) {
+    if (principal.groups === null) throw notSent('groups');
+    if (!principal.groups.some((g) => allowedGroups.includes(g))) throw new SessionViolationError(`this host admits members of ${allowedGroups.join(', ')} only`);
+  }
+  const all = principal.authentications;
+  const ok = all.find((a) => idpPermitted(a, permittedIdps) && fresh(a, maxAuthAge, now) && mfaOk(a, mfa) && acrOk(a, acrValues) && amrOk(a, amrValues));
+  if (ok || (all.length === 0 && !policyNeedsAuthentication(policy))) return ok;
+
+  const fix = advice.freshLogin;
+  if (all.length === 0) throw new SessionViolationError(`the token carries no record of your login, which this host's policy needs: ${fix}`);
+  const fromPermitted = all.filter((a) => idpPermitted(a, permittedIdps));
   if (fromPermitted.length === 0) {
-    const used = [...new Set(token.authentications.map((a) => sanitizeForTerminal(a.idp?.name ?? 'an unknown identity provider')))];
+    const used = [...new Set(all.map((a) => sanitizeForTerminal(a.idp?.name ?? 'an unknown identity provider')))];
+    throw new SessionViolationError(`this host accepts logins only from ${permittedIdps.join(', ')}; your session is from ${used.join(', ') || 'no identity provider'}: ${fix} and sign in with one of those`);
+  }
+  if (maxAuthAge !== null && !fromPermitted.some((a) => fresh(a, maxAuthAge, now))) {
+    const known = fromPermitted.filter((a) => a.authTime !== null);
+    if (known.length === 0) throw notSent('authentication time (auth_time)');
+    const newest = known.reduce((a, b) => (a.authTime! >= b.authTime! ? a : b));
     throw new SessionViolationError(
-      `this host accepts logins only from ${permittedIdps.join(', ')}; your session is from ${used.join(', ') || 'no identity provider'}: ${fix} and sign in with one of those`,
+      `your last login at ${sanitizeForTerminal(newest.idp?.name ?? 'your identity provider')} was ${formatDuration(now - newest.authTime!)} ago; this host requires one within ${formatDuration(maxAuthAge)}: ${fix}`,
     );
   }
-  const newest = fromPermitted.reduce((a, b) => (a.authTime >= b.authTime ? a : b));
-  if (!fromPermitted.some((a) => fresh(a, authenticationTimeout, now))) {
-    throw new SessionViolationError(
-      `your last login at ${sanitizeForTerminal(newest.idp?.name ?? 'your identity provider')} was ${formatDuration(now - newest.authTime)} ago; this host requires one within ${authenticationTimeout} min: ${fix}`,
-    );
+  const candidates = fromPermitted.filter((a) => fresh(a, maxAuthAge, now));
+  if (mfa && !candidates.some(usedMfa)) {
+    if (candidates.every((a) => a.amr === null && a.acr === null)) throw notSent('authentication methods (amr or acr)');
+    throw new SessionViolationError(`this host requires multi-factor authentication (MFA) and your recent login did not use it: ${fix} and use MFA`);
   }
-  throw new SessionViolationError(`this host requires multi-factor authentication (MFA) and your recent login did not use it: ${fix} and use MFA`);
+  if (acrValues.length > 0 && !candidates.some((a) => acrOk(a, acrValues))) {
+    if (candidates.every((a) => a.acr === null)) throw notSent('authentication class (acr)');
+    throw new SessionViolationError(`this host requires an authentication of class ${acrValues.join(' or ')} (e.g. MFA): ${fix}`);
+  }
+  if (amrValues.length > 0 && !candidates.some((a) => amrOk(a, amrValues))) {
+    if (candidates.every((a) => a.amr === null)) throw notSent('authentication methods (amr)');
+    throw new SessionViolationError(`this host requires authentication by ${amrValues.join(' or ')}: ${fix}`);
+  }
+  throw new SessionViolationError(`no single login of your session meets all of this host's requirements at once: ${fix}`);
+}
+
+/** Rules that read an authentication (any rule but the group rule). */
+function policyNeedsAuthentication(policy: SessionPolicy): boolean {
+  return policy.permittedIdps.length > 0 || policy.maxAuthAge !== null || policy.mfa || policy.acrValues.length > 0 || policy.amrValues.length > 0;
+}
+
+/** The Globus/XSEDE policy reply, describing what is really enforced (plus our extra fields, which GO's client ignores). */
+export function policyDescription(policy: SessionPolicy, issuers: string[]): Record<string, unknown> {
+  return {
+    permitted_idps: policy.permittedIdps.length ? policy.permittedIdps : null,
+    // GO's unit is minutes; round down so a client that honours it never logs in too late.
+    authentication_timeout: policy.maxAuthAge === null ? null : Math.max(1, Math.floor(policy.maxAuthAge / 60)),
+    max_auth_age: policy.maxAuthAge,
+    mfa: policy.mfa,
+    acr_values: policy.acrValues.length ? policy.acrValues : null,
+    amr_values: policy.amrValues.length ? policy.amrValues : null,
+    groups: policy.allowedGroups.length ? policy.allowedGroups : null,
+    issuers,
+  };
 }

@@ -16,6 +16,8 @@ export interface PamRequest {
   service: string;
   rhost: string;
   tty: string;
+  /** The Globus environment the PAM line names (GO's module argument environment=), if any. */
+  environment?: string;
 }
 
 export class ProtocolError extends OAuthSshError {
@@ -66,7 +68,8 @@ export function parseRequestLine(line: string): PamRequest {
   }
   const user = values.get('user');
   if (!user) throw new ProtocolError('request without user');
-  return { user, service: values.get('service') ?? '', rhost: values.get('rhost') ?? '', tty: values.get('tty') ?? '' };
+  const environment = values.get('environment');
+  return { user, service: values.get('service') ?? '', rhost: values.get('rhost') ?? '', tty: values.get('tty') ?? '', ...(environment ? { environment } : {}) };
 }
 
 /** Reads newline-terminated lines from a socket with a size bound. */

@@ -9,7 +9,7 @@ import { InvalidTokenError, OAuthSshError, ProviderUnavailableError } from '../e
 import { secretHash, secretHashPrefix } from '../secret-hash.js';
 import { TtlCache } from '../ttl-cache.js';
 import { basicAuth, HttpJsonClient } from './http-client.js';
-import type { DeviceAuthorizationInfo, DeviceFlowProvider, DevicePoll, IdentityProviderInfo, LinkedIdentity, SessionAuthentication, TokenVerifier, VerifiedToken } from './provider.js';
+import type { Authentication, DeviceAuthorizationInfo, DeviceFlowProvider, DevicePoll, IdentityProviderInfo, LinkedIdentity, Principal, TokenVerifier } from './provider.js';
 import { deviceAuthorizationFrom, pendingPollFrom } from './device-wire.js';
 import { tokenForScope } from './token-response.js';
 import { isObject } from '../json.js';
@@ -106,6 +106,11 @@ export class GlobusAuth implements TokenVerifier, DeviceFlowProvider {
     return fqdns;
   }
 
+  /** The registered FQDNs if already known, without asking (advice text must not wait on the network). */
+  knownFqdns(): string[] | null {
+    return this.clientCache.get('self')?.fqdns ?? null;
+  }
+
   /** The scopes that admit a token to this host. */
   async acceptedScopes(): Promise<string[]> {
     return [this.options.clientId, ...(await this.clientFqdns())].map((s) => `${GLOBUS_SCOPE_PREFIX}${s}/ssh`);
@@ -182,7 +187,7 @@ export class GlobusAuth implements TokenVerifier, DeviceFlowProvider {
     return result;
   }
 
-  async verify(token: string): Promise<VerifiedToken> {
+  async verify(token: string): Promise<Principal> {
     const intro = await this.introspect(token);
     const now = Date.now() / 1000;
     if (!intro.active) throw new InvalidTokenError('the token is not active (expired, revoked, or not issued for this host)');
@@ -201,20 +206,27 @@ export class GlobusAuth implements TokenVerifier, DeviceFlowProvider {
     const idpById = new Map(idps.map((p) => [p.id, p]));
     const idpOf = (id: string | null | undefined): IdentityProviderInfo | null => (id ? idpById.get(id.toLowerCase()) ?? { id: id.toLowerCase(), name: id, domains: [] } : null);
     const linked: LinkedIdentity[] = identities.map((i) => ({ id: i.id, username: i.username, idp: idpOf(i.identity_provider) }));
-    const sessions: SessionAuthentication[] = Object.entries(authentications).flatMap(([identityId, a]) =>
+    // Globus reports amr per authentication (a missing list means no factor beyond the first) and never acr.
+    const sessions: Authentication[] = Object.entries(authentications).flatMap(([identityId, a]) =>
       isObject(a) && typeof a.auth_time === 'number'
-        ? [{ identityId: identityId.toLowerCase(), idp: idpOf(typeof a.idp === 'string' ? a.idp : null), authTime: a.auth_time, amr: Array.isArray(a.amr) ? a.amr.filter((x): x is string => typeof x === 'string') : [] }]
+        ? [{ identityId: identityId.toLowerCase(), idp: idpOf(typeof a.idp === 'string' ? a.idp : null), authTime: a.auth_time, amr: Array.isArray(a.amr) ? a.amr.filter((x): x is string => typeof x === 'string') : [], acr: null }]
         : [],
     );
+    const username = String(intro.username ?? intro.sub ?? '');
     return {
       tokenHash: secretHashPrefix(token),
+      provider: { kind: 'globus', issuer: this.options.authUrl, name: 'Globus Auth' },
       subject: String(intro.sub ?? ''),
-      username: String(intro.username ?? ''),
+      displayName: username,
+      auditIdentity: username,
       clientId: String(intro.client_id ?? ''),
       scopes,
       expiresAt: intro.exp,
       identities: linked,
       authentications: sessions,
+      groups: null,
+      posixUid: null,
+      claims: {},
     };
   }
 }

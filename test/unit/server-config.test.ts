@@ -21,9 +21,10 @@ test('the Globus/XSEDE grammar: comments anywhere, commas and spaces, merged mul
   const config = loadServerConfig(file);
   t.is(config.clientSecret, 's3cret');
   t.is(config.idpSuffix, 'example.org');
-  t.deepEqual(config.permittedIdps, ['example.org', ID, 'lab.example.net']);
-  t.is(config.authenticationTimeout, null, '0 means no limit');
-  t.true(config.mfa);
+  t.deepEqual(config.policy.permittedIdps, ['example.org', ID, 'lab.example.net']);
+  t.is(config.policy.maxAuthAge, null, '0 means no limit');
+  t.true(config.policy.mfa);
+  t.is(config.environment, 'preview');
   t.is(config.authUrl, 'https://auth.preview.globus.org');
   t.is(config.minUid, 1000);
   t.is(config.queryAccount, 'oauth-ssh');
@@ -50,14 +51,21 @@ const refusals: Array<[string, string, RegExp]> = [
   ['repeated single key', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\nidp_suffix b.org\n`, /:4: "idp_suffix" is set twice \(first on line 3\)/],
   ['missing client_id', 'client_secret x\nidp_suffix a.org\n', /client_id is required/],
   ['Globus key in a JWT-only config', 'auth_method scitokens\nissuers https://t.example.org\nidp_suffix a.org\n', /"idp_suffix" belongs to auth_method globus_auth/],
+  ['acr rule with Globus', `auth_method globus_auth oidc\noidc_issuers https://t.example.org\nclient_id ${ID}\nclient_secret x\nidp_suffix a.org\njwt_acr_values gold\n`, /:6: "jwt_acr_values" cannot apply to Globus Auth tokens \(Globus Auth reports no acr/],
+  ['group rule with Globus', `auth_method globus_auth oidc\noidc_issuers https://t.example.org\nclient_id ${ID}\nclient_secret x\nidp_suffix a.org\ngroups_claim g\nallowed_groups x\n`, /"allowed_groups" cannot apply to Globus Auth tokens \(Globus introspection reports no groups/],
+  ['uid rule with Globus', `auth_method globus_auth oidc\noidc_issuers https://t.example.org\nclient_id ${ID}\nclient_secret x\nidp_suffix a.org\njwt_uid_claim uidNumber\n`, /"jwt_uid_claim" cannot apply to Globus Auth tokens/],
+  ['an issuer with two profiles', 'auth_method oidc\noidc_issuers https://t.example.org\nscitokens_issuers https://t.example.org/\n', /:3: issuer https:\/\/t\.example\.org is listed twice \(as oidc and as scitokens\): an issuer has one profile/],
+  ['old and new name of one key', 'auth_method oidc\noidc_issuers https://t.example.org\njwt_max_auth_age 60\nmax_auth_age 60\n', /:4: "max_auth_age" is set twice \(first on line 3 as jwt_max_auth_age\)/],
+  ['an unclosed quote', 'auth_method oidc\noidc_issuers https://t.example.org\noidc_audience "openid ssh\n', /:3: a double quote is not closed/],
+  ['userinfo_url without the uid claim', 'auth_method oidc\noidc_issuers https://t.example.org\nuserinfo_url https://t.example.org/me\n', /userinfo_url is asked for the uid claim only/],
   ['missing secret', `client_id ${ID}\nidp_suffix a.org\n`, /client_secret \(or client_secret_file\) is required/],
   ['no mapping', `client_id ${ID}\nclient_secret x\n`, /set idp_suffix or at least one map_file/],
   ['bad timeout', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\nauthentication_timeout soon\n`, /:4: "authentication_timeout" must be a whole number/],
   ['bad mfa', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\nmfa maybe\n`, /mfa must be true or false/],
   ['scitokens without issuers', `auth_method globus_auth, scitokens\nclient_id ${ID}\nclient_secret x\nidp_suffix a.org\n`, /:1: auth_method scitokens needs "issuers"/],
-  ['issuers without scitokens', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\nissuers https://tokens.example.org\n`, /:4: "issuers" and "scitokens_audience" need auth_method scitokens/],
-  ['jwt key without scitokens', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\njwt_username_claim email\n`, /:4: "jwt_username_claim" applies to JWT access tokens: add scitokens/],
-  ['allowed groups without the claim', `auth_method globus_auth scitokens\nissuers https://t.example.org\nclient_id ${ID}\nclient_secret x\nidp_suffix a.org\njwt_allowed_groups x\n`, /jwt_allowed_groups needs jwt_groups_claim/],
+  ['issuers without scitokens', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\nissuers https://tokens.example.org\n`, /:4: "issuers" and "scitokens_audience" need auth_method oidc \(or scitokens\)/],
+  ['jwt key without scitokens', `client_id ${ID}\nclient_secret x\nidp_suffix a.org\njwt_username_claim email\n`, /:4: "jwt_username_claim" applies to JWT access tokens: add oidc \(or scitokens\)/],
+  ['allowed groups without the claim', `auth_method scitokens\nissuers https://t.example.org\njwt_allowed_groups x\n`, /jwt_allowed_groups needs groups_claim/],
   ['device_issuer not among issuers', 'auth_method scitokens\nissuers https://t.example.org\ndevice_issuer https://other.example.org\ndevice_client_id c\n', /device_issuer https:\/\/other\.example\.org must also be listed in "issuers"/],
   ['device_issuer without client', 'auth_method scitokens\nissuers https://t.example.org\ndevice_issuer https://t.example.org\n', /device_issuer needs device_client_id/],
   ['device key without device_issuer', 'auth_method scitokens\nissuers https://t.example.org\ndevice_client_id c\n', /"device_client_id" goes with device_issuer/],
@@ -109,7 +117,7 @@ test('the example config parses (with its placeholders) and documents every key 
 test('userinfo_url must be on an issuer\'s origin: the token is sent there', (t) => {
   const base = 'auth_method scitokens\nissuers https://idcs.example.org\njwt_username_claim sub\n';
   t.throws(() => parseServerConfig(`${base}userinfo_url https://elsewhere.example.net/me\n`, 'c', () => {}), { message: /userinfo_url must be on the origin of one of the issuers/ });
-  t.is(parseServerConfig(`${base}userinfo_url https://idcs.example.org/admin/v1/Me\n`, 'c', () => {}).scitokens?.identity.userinfoUrl, 'https://idcs.example.org/admin/v1/Me');
+  t.is(parseServerConfig(`${base}jwt_uid_claim uidNumber\nuserinfo_url https://idcs.example.org/admin/v1/Me\n`, 'c', () => {}).claims.userinfoUrl, 'https://idcs.example.org/admin/v1/Me');
   t.throws(() => parseServerConfig(`${base}device_issuer https://idcs.example.org\ndevice_client_id c\ndevice_extra_param nonsense\n`, 'c', () => {}), { message: /device_extra_param takes key=value/ });
   t.deepEqual(parseServerConfig(`${base}device_issuer https://idcs.example.org\ndevice_client_id c\ndevice_extra_param response_type=device_code\n`, 'c', () => {}).deviceOidc?.extraParams, { response_type: 'device_code' });
 });
@@ -123,4 +131,23 @@ test('device_prompt_file must show the code and the URL', async (t) => {
   const base = `client_id ${ID}\nclient_secret x\nidp_suffix a.org\ndevice_flow true\n`;
   t.throws(() => parseServerConfig(`${base}device_prompt_file ${bad}\n`, 'c', () => {}), { message: /must contain \{code\}/ });
   t.is(parseServerConfig(`${base}device_prompt_file ${good}\n`, 'c', () => {}).devicePromptTemplate, '{qr}Open {url}\nCode {code}\nEnter: ');
+});
+
+test('issuer profiles: explicit lists, and the older "issuers" judged by whether claim mapping is on', (t) => {
+  const parse = (text: string) => parseServerConfig(text, 'c', () => {});
+  const explicit = parse('auth_method oidc\noidc_issuers https://kc.example.org/realms/x/\nscitokens_issuers https://sci.example.org\noidc_audience https://ssh.example.org "openid ssh"\n');
+  t.deepEqual(explicit.jwtIssuers.map((i) => [i.issuer, i.kind]), [['https://kc.example.org/realms/x', 'oidc'], ['https://sci.example.org', 'scitokens']]);
+  t.deepEqual(explicit.jwtIssuers[0]!.audiences, ['https://ssh.example.org', 'openid ssh'], 'a quoted audience keeps its space');
+  t.true(explicit.jwtIssuers[1]!.audiences.includes('ANY'), 'the SciTokens "any" audiences for the SciTokens profile');
+  t.false(explicit.jwtIssuers[0]!.audiences.includes('ANY'), '... and never for an OIDC provider');
+
+  const legacySci = parse('auth_method scitokens\nissuers https://sci.example.org\n');
+  t.is(legacySci.jwtIssuers[0]!.kind, 'scitokens');
+  t.regex(legacySci.notes.join('\n'), /"issuers" are judged as SciTokens issuers .* write scitokens_issuers/);
+  const legacyOidc = parse('auth_method scitokens\nissuers https://kc.example.org\nscitokens_audience https://ssh.example.org\njwt_username_claim preferred_username\njwt_max_auth_age 600\nauthentication_timeout 5\n');
+  t.is(legacyOidc.jwtIssuers[0]!.kind, 'oidc', 'claim mapping on: an OIDC provider, whose scope grants nothing');
+  t.deepEqual(legacyOidc.jwtIssuers[0]!.audiences, ['https://ssh.example.org'], 'scitokens_audience still applies when oidc_audience is not set');
+  t.is(legacyOidc.policy.maxAuthAge, 300, 'authentication_timeout and jwt_max_auth_age: the stricter');
+  t.regex(legacyOidc.notes.join('\n'), /"jwt_max_auth_age" is now called "max_auth_age"/);
+  t.deepEqual(parse('auth_method oidc\noidc_issuers https://kc.example.org\noidc_audience a\nmfa true\npermitted_idps kc.example.org\n').policy, { permittedIdps: ['kc.example.org'], maxAuthAge: null, mfa: true, acrValues: [], amrValues: [], allowedGroups: [] }, 'the Globus policy keys apply to OIDC providers too');
 });
