@@ -49,6 +49,8 @@ struct options {
   int deadline_s;
   uid_t daemon_uid;
   int debug;
+  /* GO's module argument: which Globus environment the PAM line expects (the daemon checks it). */
+  const char *environment;
 };
 
 struct link {
@@ -81,6 +83,7 @@ static int parse_options(pam_handle_t *pamh, int argc, const char **argv, struct
   o->deadline_s = DEFAULT_DEADLINE_S;
   o->daemon_uid = 0;
   o->debug = 0;
+  o->environment = NULL;
   for (int i = 0; i < argc; i++) {
     int v;
     if (strncmp(argv[i], "socket=", 7) == 0 && argv[i][7] == '/') {
@@ -93,8 +96,11 @@ static int parse_options(pam_handle_t *pamh, int argc, const char **argv, struct
       o->daemon_uid = (uid_t)v;
     } else if (strcmp(argv[i], "debug") == 0) {
       o->debug = 1;
+    } else if (strncmp(argv[i], "environment=", 12) == 0 && argv[i][12] != '\0' && strlen(argv[i] + 12) <= 32 &&
+               strspn(argv[i] + 12, "abcdefghijklmnopqrstuvwxyz") == strlen(argv[i] + 12)) {
+      o->environment = argv[i] + 12;
     } else {
-      pam_syslog(pamh, LOG_ERR, "bad module argument \"%s\" (expected socket=/PATH, timeout=S, deadline=S, daemon_uid=N, debug)", argv[i]);
+      pam_syslog(pamh, LOG_ERR, "bad module argument \"%s\" (expected socket=/PATH, timeout=S, deadline=S, daemon_uid=N, environment=NAME, debug)", argv[i]);
       return -1;
     }
   }
@@ -254,14 +260,16 @@ static const char *item(pam_handle_t *pamh, int type) {
   return pam_get_item(pamh, type, &v) == PAM_SUCCESS && v ? (const char *)v : "";
 }
 
-static int send_request(struct link *l, pam_handle_t *pamh, const char *user) {
+static int send_request(struct link *l, pam_handle_t *pamh, const char *user, const char *environment) {
   char *u = encode(user), *s = encode(item(pamh, PAM_SERVICE)), *r = encode(item(pamh, PAM_RHOST)), *t = encode(item(pamh, PAM_TTY));
   int rc = -1;
   if (u && s && r && t) {
-    size_t n = strlen(u) + strlen(s) + strlen(r) + strlen(t) + 64;
+    /* environment is [a-z]{1,32} (checked in parse_options): nothing to encode. */
+    size_t n = strlen(u) + strlen(s) + strlen(r) + strlen(t) + 64 + (environment ? strlen(environment) + 16 : 0);
     char *line = malloc(n);
     if (line) {
-      snprintf(line, n, "OAUTH-SSH/1 AUTH user=%s service=%s rhost=%s tty=%s\n", u, s, r, t);
+      if (environment) snprintf(line, n, "OAUTH-SSH/1 AUTH user=%s service=%s rhost=%s tty=%s environment=%s\n", u, s, r, t, environment);
+      else snprintf(line, n, "OAUTH-SSH/1 AUTH user=%s service=%s rhost=%s tty=%s\n", u, s, r, t);
       rc = strlen(line) <= MAX_LINE ? send_all(l->fd, line, strlen(line)) : -1;
       free(line);
     }
@@ -299,7 +307,7 @@ static int authenticate(pam_handle_t *pamh, const struct options *o, const char 
   l->fd = connect_daemon(pamh, o);
   clock_gettime(CLOCK_MONOTONIC, &l->deadline);
   l->deadline.tv_sec += o->deadline_s;
-  if (l->fd < 0 || send_request(l, pamh, user) != 0) goto done;
+  if (l->fd < 0 || send_request(l, pamh, user, o->environment) != 0) goto done;
 
   for (int lines = 0; lines < MAX_DAEMON_LINES;) {
     char *line;

@@ -121,7 +121,11 @@ export class OidcIssuer implements TokenVerifier {
   }
 
   async verify(token: string): Promise<Principal> {
-    const claims = await this.verifiedClaims(token);
+    return this.principal(await this.verifiedClaims(token), token);
+  }
+
+  /** Verified claims -> the Principal every provider produces (public for the decision-space test). */
+  async principal(claims: Claims & { sub: string }, token: string): Promise<Principal> {
     const scopes = scopesOf(claims);
     const missing = (this.options.requiredScopes ?? []).filter((s) => !scopes.includes(s));
     if (missing.length) throw new InvalidTokenError(`the token lacks the scope ${missing.join(' ')} that this host requires`);
