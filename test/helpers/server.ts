@@ -55,14 +55,30 @@ export async function writeServerConfig(t: Teardown, options: TestServerOptions)
   return { file, dir, socketPath };
 }
 
-export async function startTestServer(t: Teardown, options: TestServerOptions): Promise<TestServer> {
-  const { file, dir, socketPath } = await writeServerConfig(t, options);
+/** The daemon on `file` (its socket at `socketPath`), and a PAM service that loads the real bridge against it. */
+async function serve(t: Teardown, file: string, dir: string, socketPath: string, moduleArgs = 'timeout=10'): Promise<TestServer> {
   const config = loadServerConfig(file);
   const audit: AuditEvent[] = [];
   const daemon = await startDaemon(config, { audit: async (e) => void audit.push(e), log: () => {} });
   t.teardown(() => daemon.close());
-  const service = await installPamService(t, [`auth required ${BRIDGE_SO} socket=${socketPath} ${options.moduleArgs ?? 'timeout=10'}`, `account required ${BRIDGE_SO}`].join('\n'));
+  const service = await installPamService(t, [`auth required ${BRIDGE_SO} socket=${socketPath} ${moduleArgs}`, `account required ${BRIDGE_SO}`].join('\n'));
   return { config, configFile: file, service, socketPath, audit, dir };
+}
+
+export async function startTestServer(t: Teardown, options: TestServerOptions): Promise<TestServer> {
+  const { file, dir, socketPath } = await writeServerConfig(t, options);
+  return serve(t, file, dir, socketPath, options.moduleArgs);
+}
+
+/** A server from exactly these config lines (any providers; a socket line is added), for configs without Globus. */
+export async function startServerWithLines(t: Teardown, lines: string[] | ((dir: string) => Promise<string[]>), moduleArgs?: string): Promise<TestServer> {
+  const dir = await tempDir(t, 'oauth-ssh-test-server-');
+  const socketPath = join(dir, 'run', 'pam.sock');
+  const file = join(dir, 'oauth-ssh.conf');
+  const body = typeof lines === 'function' ? await lines(dir) : lines;
+  await writeFile(file, [...body, `socket ${socketPath}`, 'http_timeout 2', ''].join('\n'), { mode: 0o600 });
+  await chmod(file, 0o600);
+  return serve(t, file, dir, socketPath, moduleArgs);
 }
 
 /** The base64 JSON replies among the info lines pamtester printed. */
