@@ -110,11 +110,9 @@ async function principalAndAccounts(ctx: DecisionContext, rawToken: string, opti
 }
 
 function failed(err: unknown, trace: TraceStep[], out: Partial<Decision>, advice: Advice): Decision {
+  // The step that threw is the one after the last that passed, unless it already recorded its failure.
   const order: TraceStep['step'][] = ['route', 'verify', 'policy', 'accounts', 'user'];
-  const step = order[Math.min(trace.filter((s) => s.ok).length, order.length - 1)]!;
-  const last = trace.at(-1);
-  if (last && last.step === step) last.ok = false;
-  else trace.push({ step, ok: false, detail: errorMessage(err) });
+  if (trace.at(-1)?.ok !== false) trace.push({ step: order[Math.min(trace.length, order.length - 1)]!, ok: false, detail: errorMessage(err) });
   return { ...failure(err, advice), ...out, trace };
 }
 
@@ -140,6 +138,7 @@ export async function decideLogin(ctx: DecisionContext, rawToken: string, reques
     if (!match) {
       const who = sanitizeForTerminal(principal.displayName);
       const user = sanitizeForTerminal(requestedUser);
+      trace.push({ step: 'user', ok: false, detail: `${requestedUser} is not among them` });
       // The same words whether the account is missing or not given to them: no probing for accounts.
       throw new InvalidAccountError(
         accounts.length

@@ -84,7 +84,7 @@ test('accounts: unmapped user is USER_UNKNOWN naming the permitted ones; system 
 
   const wrongUser = await pamtester(server.service, other.name, ['authenticate'], `${token}\n`);
   t.true(wrongUser.stderr.includes(PAM_TEXT.USER_UNKNOWN));
-  t.true(wrongUser.output.includes(`alice@example.org may not log in as ${other.name} on this host; permitted: ${user.name}`), wrongUser.output);
+  t.true(wrongUser.output.includes(`alice@example.org may not log in as ${other.name} on this host (no such account for your identity, or not permitted); permitted: ${user.name}`), wrongUser.output);
   for (const refused of [system.name, 'root']) {
     t.true((await pamtester(server.service, refused, ['authenticate'], `${token}\n`)).stderr.includes(PAM_TEXT.USER_UNKNOWN), refused);
   }
