@@ -10,6 +10,7 @@ import { mkdirSync, statSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError, errorMessage, InvalidTokenError } from '../shared/errors.js';
 import { GlobusAuth } from '../shared/providers/globus.js';
+import { createHttpStack } from '../shared/providers/http-stack.js';
 import { JwtVerifier } from '../shared/providers/jwt-verifier.js';
 import { OidcDeviceProvider } from '../shared/providers/oidc-device.js';
 import { OidcIntrospector } from '../shared/providers/oidc-introspection.js';
@@ -88,22 +89,24 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
   if (await socketInUse(config.socketPath)) throw new ConfigError(config.socketPath, 'another oauth-ssh-server is already listening on this socket');
   prepareSocketPath(config.socketPath);
 
-  const globus = options.verifier || !config.globus ? undefined : new GlobusAuth({ authUrl: config.authUrl, clientId: config.clientId, clientSecret: config.clientSecret, httpTimeout: config.httpTimeout, introspectionCacheTtl: config.introspectionCacheTtl });
+  // One HTTP stack for every provider: one keep-alive pool per origin, one 429 back-off, http_timeout everywhere.
+  const http = createHttpStack({ timeoutSeconds: config.httpTimeout });
+  const globus = options.verifier || !config.globus ? undefined : new GlobusAuth({ authUrl: config.authUrl, clientId: config.clientId, clientSecret: config.clientSecret, httpTimeout: config.httpTimeout, introspectionCacheTtl: config.introspectionCacheTtl, http });
   const deps: HandlerDeps = {
     decision: decisionContext(config, options.verifier ?? globus ?? JWT_ONLY),
     policy: { permittedIdps: config.permittedIdps, authenticationTimeout: config.authenticationTimeout, mfa: config.mfa },
     queryAccount: config.queryAccount,
     audit: options.audit ?? auditSink(config.audit),
   };
-  const deviceProvider = config.deviceOidc ? new OidcDeviceProvider({ ...config.deviceOidc, httpTimeout: config.httpTimeout }) : globus;
+  const deviceProvider = config.deviceOidc ? new OidcDeviceProvider({ ...config.deviceOidc, httpTimeout: config.httpTimeout, http }) : globus;
   if (config.deviceFlow && deviceProvider) deps.device = { provider: deviceProvider, options: { deadlineSeconds: config.deviceFlowDeadline, qr: config.deviceQr, template: config.devicePromptTemplate, qrMargin: config.deviceQrMargin } };
   let introspector: OidcIntrospector | undefined;
   if (config.scitokens) {
     const context = deps.decision;
     const { issuers, audiences, identity } = config.scitokens;
-    deps.scitokens = { verifier: new JwtVerifier({ issuers, audiences, httpTimeout: config.httpTimeout }), rules: context.rules, identity, httpTimeout: config.httpTimeout, lookup: context.lookup, host: context.host };
+    deps.scitokens = { verifier: new JwtVerifier({ issuers, audiences, httpTimeout: config.httpTimeout, http }), rules: context.rules, identity, httpTimeout: config.httpTimeout, lookup: context.lookup, host: context.host };
     if (config.introspection) {
-      introspector = new OidcIntrospector({ ...config.introspection, audiences, httpTimeout: config.httpTimeout, cacheTtl: config.introspectionCacheTtl });
+      introspector = new OidcIntrospector({ ...config.introspection, audiences, httpTimeout: config.httpTimeout, cacheTtl: config.introspectionCacheTtl, http });
       deps.scitokens.opaque = introspector;
     }
   }
@@ -149,6 +152,7 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
       await globus?.close();
       if (deviceProvider instanceof OidcDeviceProvider) await deviceProvider.close();
       await introspector?.close();
+      await http.close();
     },
   };
 }

@@ -7,6 +7,8 @@ import { hostname } from 'node:os';
 import type { Argv } from 'yargs';
 import { errorMessage } from '../../shared/errors.js';
 import { GlobusAuth } from '../../shared/providers/globus.js';
+import { createHttpStack } from '../../shared/providers/http-stack.js';
+import { discoverIssuer, IssuerDiscoveryError } from '../../shared/providers/oidc-discovery.js';
 import { loadServerConfig, type ServerConfig } from '../config.js';
 import { lookupAccount } from '../passwd.js';
 
@@ -42,15 +44,21 @@ export const checkCommand = {
       return;
     }
     if (config.globus) await checkGlobus(config, ok, bad);
-    for (const issuer of config.scitokens?.issuers ?? []) {
-      try {
-        const res = await fetch(`${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(config.httpTimeout * 1000) });
-        const doc = (await res.json().catch(() => null)) as { jwks_uri?: unknown } | null;
-        if (res.ok && typeof doc?.jwks_uri === 'string') ok(`SciTokens issuer ${issuer} publishes its keys at ${doc.jwks_uri}`);
-        else bad(`SciTokens issuer ${issuer} has no usable discovery document (HTTP ${res.status})`);
-      } catch (err) {
-        bad(`SciTokens issuer ${issuer} cannot be reached: ${errorMessage(err)}`);
+    const http = createHttpStack({ timeoutSeconds: config.httpTimeout });
+    try {
+      for (const issuer of config.scitokens?.issuers ?? []) {
+        try {
+          // The same discovery the daemon does: issuer validated, http only on this machine.
+          const jwksUri = (await discoverIssuer(issuer, http)).serverMetadata().jwks_uri;
+          if (typeof jwksUri === 'string') ok(`SciTokens issuer ${issuer} publishes its keys at ${jwksUri}`);
+          else bad(`SciTokens issuer ${issuer} publishes no jwks_uri in its discovery document`);
+        } catch (err) {
+          const unreachable = err instanceof IssuerDiscoveryError && err.reason === 'unreachable';
+          bad(`SciTokens issuer ${issuer} ${unreachable ? 'cannot be reached' : 'is not usable'}: ${errorMessage(err)}`);
+        }
       }
+    } finally {
+      await http.close();
     }
     if (await lookupAccount(config.queryAccount)) ok(`query account ${config.queryAccount} exists`);
     else bad(`the query account ${config.queryAccount} does not exist; create it: useradd -r -s /usr/sbin/nologin ${config.queryAccount}`);

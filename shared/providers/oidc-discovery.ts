@@ -9,13 +9,26 @@
  *   this); a difference in a trailing slash only is the same issuer, as the
  *   token checks see it;
  * - OpenID Connect discovery first, RFC 8414 when the issuer has none.
- * Every failure is a ProviderUnavailableError that says which of these it was.
+ * Every failure is an IssuerDiscoveryError (a ProviderUnavailableError)
+ * whose `reason` says which of these it was.
  */
 import * as oidc from 'openid-client';
 import { ProviderUnavailableError } from '../errors.js';
 import { secureOrLoopback } from '../url-policy.js';
 import type { HttpStack } from './http-stack.js';
 import { httpStatusOf, providerUnavailableIn, reasonOf } from './oidc-errors.js';
+
+export type DiscoveryFailure = 'insecure' | 'unreachable' | 'no-document' | 'issuer-mismatch' | 'unusable';
+
+export class IssuerDiscoveryError extends ProviderUnavailableError {
+  constructor(
+    readonly reason: DiscoveryFailure,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
 
 /** How we authenticate at the issuer's endpoints; discovery alone needs no client. */
 export interface IssuerClient {
@@ -30,7 +43,7 @@ const METADATA_ONLY: IssuerClient = { clientId: 'oauth-ssh-server' };
 const normalizeIssuer = (iss: string) => iss.replace(/\/+$/, '');
 
 export async function discoverIssuer(issuer: string, http: HttpStack, client: IssuerClient = METADATA_ONLY): Promise<oidc.Configuration> {
-  if (!secureOrLoopback(issuer)) throw new ProviderUnavailableError(`the issuer ${issuer} must be an https URL (plain http is allowed on this machine only)`);
+  if (!secureOrLoopback(issuer)) throw new IssuerDiscoveryError('insecure', `the issuer ${issuer} must be an https URL (plain http is allowed on this machine only)`);
   const server = new URL(issuer);
   const insecure = server.protocol === 'http:';
   const auth = client.clientSecret ? oidc.ClientSecretBasic(client.clientSecret) : oidc.None();
@@ -67,19 +80,20 @@ function sameIssuerButSlash(err: unknown, issuer: string, client: IssuerClient, 
 }
 
 function discoveryFailed(err: unknown, issuer: string): never {
+  // The stack's verdict (unreachable, too slow, 429, 5xx) under openid-client's wrapping; its message names the host.
   const unavailable = providerUnavailableIn(err);
-  if (unavailable) throw unavailable;
+  if (unavailable) throw new IssuerDiscoveryError('unreachable', unavailable.message, { cause: unavailable });
   const cause = (err as { cause?: { attribute?: unknown; body?: { issuer?: unknown } } }).cause;
-  if (cause?.attribute === 'issuer') throw new ProviderUnavailableError(`the discovery document of ${issuer} names another issuer (${String(cause.body?.issuer)})`, { cause: err });
-  if (httpStatusOf(err) === 404) throw new ProviderUnavailableError(`the issuer ${issuer} publishes no discovery document`, { cause: err });
-  throw new ProviderUnavailableError(`the issuer ${issuer} has no usable discovery document (${reasonOf(err)})`, { cause: err });
+  if (cause?.attribute === 'issuer') throw new IssuerDiscoveryError('issuer-mismatch', `the discovery document of ${issuer} names another issuer (${String(cause.body?.issuer)})`, { cause: err });
+  if (httpStatusOf(err) === 404) throw new IssuerDiscoveryError('no-document', `the issuer ${issuer} publishes no discovery document`, { cause: err });
+  throw new IssuerDiscoveryError('unusable', `the issuer ${issuer} has no usable discovery document (${reasonOf(err)})`, { cause: err });
 }
 
 /** With http allowed for a loopback issuer, its document must not send us (and our secrets) over http elsewhere. */
 function checkEndpoints(config: oidc.Configuration, issuer: string): void {
   for (const [name, value] of Object.entries(config.serverMetadata())) {
     if ((name.endsWith('_endpoint') || name === 'jwks_uri') && typeof value === 'string' && !secureOrLoopback(value)) {
-      throw new ProviderUnavailableError(`the discovery document of ${issuer} names a ${name} that is neither https nor on this machine`);
+      throw new IssuerDiscoveryError('insecure', `the discovery document of ${issuer} names a ${name} that is neither https nor on this machine`);
     }
   }
 }

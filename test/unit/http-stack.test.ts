@@ -12,7 +12,7 @@ import { InvalidTokenError, ProviderUnavailableError } from '../../shared/errors
 import { HttpJsonClient } from '../../shared/providers/http-client.js';
 import { createHttpStack, retryAfterSeconds, type HttpStack } from '../../shared/providers/http-stack.js';
 import { OidcDeviceProvider } from '../../shared/providers/oidc-device.js';
-import { discoverIssuer } from '../../shared/providers/oidc-discovery.js';
+import { discoverIssuer, IssuerDiscoveryError } from '../../shared/providers/oidc-discovery.js';
 import { OidcIntrospector } from '../../shared/providers/oidc-introspection.js';
 import { fetchProtectedJson } from '../../shared/providers/protected-resource.js';
 
@@ -144,7 +144,9 @@ test('5xx is a ProviderUnavailableError naming the host, without the body; also 
   const http = stack(t);
   const direct = await t.throwsAsync(http.fetch(`${broken.url}/introspect?token=abc`), { instanceOf: ProviderUnavailableError });
   t.is(direct.message, `${broken.host} answered HTTP 503 on /introspect`);
-  const viaClient = await t.throwsAsync(discoverIssuer(broken.url, http), { instanceOf: ProviderUnavailableError });
+  const viaClient = await t.throwsAsync(discoverIssuer(broken.url, http), { instanceOf: IssuerDiscoveryError });
+  t.true(viaClient instanceof ProviderUnavailableError);
+  t.is(viaClient.reason, 'unreachable');
   t.regex(viaClient.message, /HTTP 503/);
   t.false(viaClient.message.includes('secret-body'));
 });
@@ -154,7 +156,8 @@ test('discovery refuses a document that names another issuer; a trailing slash i
   const idp = await scriptedServer(t, (_req, res) => json(res, 200, { issuer: claimed, jwks_uri: `${claimed}/jwks`, token_endpoint: `${claimed}/token` }));
   const http = stack(t);
   claimed = `${idp.url}/evil`;
-  const err = await t.throwsAsync(discoverIssuer(`${idp.url}/realm`, http), { instanceOf: ProviderUnavailableError });
+  const err = await t.throwsAsync(discoverIssuer(`${idp.url}/realm`, http), { instanceOf: IssuerDiscoveryError });
+  t.is(err.reason, 'issuer-mismatch');
   t.regex(err.message, /names another issuer/);
 
   claimed = `${idp.url}/realm/`;
@@ -165,7 +168,8 @@ test('discovery refuses a document that names another issuer; a trailing slash i
 
 test('discovery: plain http only on this machine, for the issuer and for every endpoint it names', async (t) => {
   const offMachine = countingStack();
-  const err = await t.throwsAsync(discoverIssuer('http://idp.example.org', offMachine), { instanceOf: ProviderUnavailableError });
+  const err = await t.throwsAsync(discoverIssuer('http://idp.example.org', offMachine), { instanceOf: IssuerDiscoveryError });
+  t.is(err.reason, 'insecure');
   t.regex(err.message, /https/);
   t.deepEqual(offMachine.calls, [], 'nothing was sent');
 
