@@ -179,6 +179,21 @@ test('discovery: plain http only on this machine, for the issuer and for every e
   t.regex(bad.message, /jwks_uri that is neither https nor on this machine/);
 });
 
+test('discovery: an https issuer keeps openid-client\'s https-only rule for its endpoints', async (t) => {
+  const calls: string[] = [];
+  const fake: HttpStack = {
+    timeoutSeconds: 5,
+    close: async () => {},
+    fetch: (async (input: string | URL | Request) => {
+      calls.push(String(input));
+      return new Response(JSON.stringify({ issuer: 'https://idp.example.org', token_endpoint: 'http://127.0.0.1:9/token', device_authorization_endpoint: 'http://127.0.0.1:9/device' }), { headers: { 'content-type': 'application/json' } });
+    }) as typeof fetch,
+  };
+  const device = new OidcDeviceProvider({ issuer: 'https://idp.example.org', clientId: 'c', clientSecret: null, scope: 'openid', resource: null, httpTimeout: 5, http: fake });
+  await t.throwsAsync(device.startDeviceAuthorization('alice'), { instanceOf: ProviderUnavailableError, message: /HTTPS/ });
+  t.deepEqual(calls, ['https://idp.example.org/.well-known/openid-configuration'], 'nothing went over http');
+});
+
 test('discovery falls back to RFC 8414 when there is no OpenID Connect document', async (t) => {
   const idp = await scriptedServer(t, (req, res) =>
     req.url === '/.well-known/oauth-authorization-server' ? json(res, 200, { issuer: idp.url, token_endpoint: `${idp.url}/token` }) : json(res, 404, {}),
