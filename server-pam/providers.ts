@@ -10,6 +10,7 @@
  */
 import { InvalidTokenError } from '../shared/errors.js';
 import { GlobusAuth } from '../shared/providers/globus.js';
+import { createHttpStack } from '../shared/providers/http-stack.js';
 import { OidcDeviceProvider } from '../shared/providers/oidc-device.js';
 import { OidcIntrospector } from '../shared/providers/oidc-introspection.js';
 import { OidcIssuer, unverifiedIssuer } from '../shared/providers/oidc-issuer.js';
@@ -61,27 +62,29 @@ export function mappingProfile(config: ServerConfig, kind: ProviderKind): Mappin
 export function buildProviders(config: ServerConfig, overrides: ProviderOverrides = {}): ProviderSet {
   const cacheTtl = overrides.introspectionCacheTtl ?? config.introspectionCacheTtl;
   const providers: ConfiguredProvider[] = [];
+  // One HTTP stack for every provider: one keep-alive pool per origin, one 429 back-off, http_timeout everywhere.
+  const http = createHttpStack({ timeoutSeconds: config.httpTimeout });
   const closers: Array<() => Promise<void>> = [];
   let globus: GlobusAuth | null = null;
   if (config.globus) {
-    globus = new GlobusAuth({ authUrl: config.authUrl, clientId: config.clientId, clientSecret: config.clientSecret, httpTimeout: config.httpTimeout, introspectionCacheTtl: cacheTtl });
+    globus = new GlobusAuth({ authUrl: config.authUrl, clientId: config.clientId, clientSecret: config.clientSecret, httpTimeout: config.httpTimeout, introspectionCacheTtl: cacheTtl, http });
     closers.push(() => globus!.close());
     providers.push({ kind: 'globus', issuer: config.authUrl, name: 'Globus Auth', verifier: overrides.globusVerifier ?? globus, profile: mappingProfile(config, 'globus'), introspects: true });
   }
   for (const jwt of config.jwtIssuers) {
     const introspector =
       config.introspection?.issuer === jwt.issuer
-        ? new OidcIntrospector({ ...config.introspection, audiences: jwt.audiences, httpTimeout: config.httpTimeout, cacheTtl })
+        ? new OidcIntrospector({ ...config.introspection, audiences: jwt.audiences, httpTimeout: config.httpTimeout, cacheTtl, http })
         : null;
     if (introspector) closers.push(() => introspector.close());
-    const verifier = new OidcIssuer({ issuer: jwt.issuer, kind: jwt.kind, audiences: jwt.audiences, groupsClaim: config.claims.groupsClaim, uidClaim: config.claims.uidClaim, userinfoUrl: config.claims.userinfoUrl, requiredScopes: config.claims.requiredScopes, httpTimeout: config.httpTimeout, introspector });
+    const verifier = new OidcIssuer({ issuer: jwt.issuer, kind: jwt.kind, audiences: jwt.audiences, groupsClaim: config.claims.groupsClaim, uidClaim: config.claims.uidClaim, userinfoUrl: config.claims.userinfoUrl, requiredScopes: config.claims.requiredScopes, http, introspector });
     providers.push({ kind: jwt.kind, issuer: jwt.issuer, name: jwt.issuer, verifier, profile: mappingProfile(config, jwt.kind), introspects: introspector !== null });
   }
 
   let device: ProviderSet['device'] = null;
   if (config.deviceFlow) {
     if (config.deviceOidc) {
-      const flow = new OidcDeviceProvider({ ...config.deviceOidc, httpTimeout: config.httpTimeout });
+      const flow = new OidcDeviceProvider({ ...config.deviceOidc, httpTimeout: config.httpTimeout, http });
       closers.push(() => flow.close());
       device = { flow, judge: providers.find((p) => p.issuer === config.deviceOidc!.issuer)! };
     } else if (globus) {
@@ -94,6 +97,7 @@ export function buildProviders(config: ServerConfig, overrides: ProviderOverride
     device,
     close: async () => {
       await Promise.all(closers.map((c) => c()));
+      await http.close();
     },
   };
 }

@@ -9,6 +9,8 @@ import { hostname } from 'node:os';
 import type { Argv } from 'yargs';
 import { errorMessage } from '../../shared/errors.js';
 import { GlobusAuth } from '../../shared/providers/globus.js';
+import { createHttpStack } from '../../shared/providers/http-stack.js';
+import { discoverIssuer, IssuerDiscoveryError } from '../../shared/providers/oidc-discovery.js';
 import type { MappingProfile } from '../accounts.js';
 import { loadServerConfig, type ServerConfig } from '../config.js';
 import { lookupAccount } from '../passwd.js';
@@ -96,15 +98,21 @@ export const checkCommand = {
       return;
     }
     if (config.globus) await checkGlobus(config, say);
-    for (const { issuer } of config.jwtIssuers) {
-      try {
-        const res = await fetch(`${issuer}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(config.httpTimeout * 1000) });
-        const doc = (await res.json().catch(() => null)) as { jwks_uri?: unknown; issuer?: unknown } | null;
-        if (res.ok && typeof doc?.jwks_uri === 'string' && (doc.issuer === undefined || String(doc.issuer).replace(/\/+$/, '') === issuer)) say({ level: 'ok', text: `issuer ${issuer} publishes its keys at ${doc.jwks_uri}` });
-        else say({ level: 'FAIL', text: `issuer ${issuer} has no usable discovery document (HTTP ${res.status})` });
-      } catch (err) {
-        say({ level: 'FAIL', text: `issuer ${issuer} cannot be reached: ${errorMessage(err)}` });
+    const http = createHttpStack({ timeoutSeconds: config.httpTimeout });
+    try {
+      for (const { issuer } of config.jwtIssuers) {
+        try {
+          // The same discovery the daemon does: issuer validated, http only on this machine.
+          const jwksUri = (await discoverIssuer(issuer, http)).serverMetadata().jwks_uri;
+          if (typeof jwksUri === 'string') say({ level: 'ok', text: `issuer ${issuer} publishes its keys at ${jwksUri}` });
+          else say({ level: 'FAIL', text: `issuer ${issuer} publishes no jwks_uri in its discovery document` });
+        } catch (err) {
+          const unreachable = err instanceof IssuerDiscoveryError && err.reason === 'unreachable';
+          say({ level: 'FAIL', text: `issuer ${issuer} ${unreachable ? 'cannot be reached' : 'is not usable'}: ${errorMessage(err)}` });
+        }
       }
+    } finally {
+      await http.close();
     }
     if (await lookupAccount(config.queryAccount)) say({ level: 'ok', text: `query account ${config.queryAccount} exists` });
     else say({ level: 'FAIL', text: `the query account ${config.queryAccount} does not exist; create it: useradd -r -s /usr/sbin/nologin ${config.queryAccount}` });

@@ -9,6 +9,7 @@ import { InvalidTokenError, OAuthSshError, ProviderUnavailableError } from '../e
 import { secretHash, secretHashPrefix } from '../secret-hash.js';
 import { TtlCache } from '../ttl-cache.js';
 import { basicAuth, HttpJsonClient } from './http-client.js';
+import type { HttpStack } from './http-stack.js';
 import type { Authentication, DeviceAuthorizationInfo, DeviceFlowProvider, DevicePoll, IdentityProviderInfo, LinkedIdentity, Principal, TokenVerifier } from './provider.js';
 import { deviceAuthorizationFrom, pendingPollFrom } from './device-wire.js';
 import { tokenForScope } from './token-response.js';
@@ -32,6 +33,8 @@ export interface GlobusOptions {
   httpTimeout: number;
   /** Seconds an introspection result may be reused (0 = never). */
   introspectionCacheTtl: number;
+  /** The daemon's shared HTTP stack; without one the client builds its own from httpTimeout. */
+  http?: HttpStack;
 }
 
 export interface Introspection {
@@ -62,7 +65,7 @@ export class GlobusAuth implements TokenVerifier, DeviceFlowProvider {
   private readonly clientCache = new TtlCache<{ fqdns: string[] }>(1);
 
   constructor(private readonly options: GlobusOptions) {
-    this.http = new HttpJsonClient({ baseUrl: options.authUrl, timeoutSeconds: options.httpTimeout });
+    this.http = new HttpJsonClient({ baseUrl: options.authUrl, timeoutSeconds: options.httpTimeout, http: options.http });
     this.auth = basicAuth(options.clientId, options.clientSecret);
   }
 

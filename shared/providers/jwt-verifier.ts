@@ -7,9 +7,14 @@
  * public key can never double as an HMAC secret), and exp/nbf/iat and aud
  * are checked. Bad tokens are InvalidTokenError; an unreachable issuer is
  * ProviderUnavailableError, so PAM answers AUTHINFO_UNAVAIL rather than "no".
+ * Discovery (openid-client) and the key set (jose) both go over the HTTP
+ * stack, so its timeouts and 429 back-off cover them.
  */
-import { createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, customFetch, decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
+import { sanitizeForTerminal } from '../sanitize.js';
 import { InvalidTokenError, ProviderUnavailableError, errorMessage } from '../errors.js';
+import { createHttpStack, type HttpStack } from './http-stack.js';
+import { discoverIssuer } from './oidc-discovery.js';
 
 export const ALLOWED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 const CLOCK_SKEW_S = 60;
@@ -21,6 +26,8 @@ export interface JwtVerifierOptions {
   /** Accepted `aud` values; empty = no audience check is possible, so every token is refused. */
   audiences: string[];
   httpTimeout: number;
+  /** The daemon's shared HTTP stack; without one the verifier builds its own from httpTimeout. */
+  http?: HttpStack;
 }
 
 export type VerifiedJwt = JWTPayload & { iss: string; sub: string };
@@ -30,32 +37,32 @@ const normalizeIssuer = (iss: string) => iss.replace(/\/+$/, '');
 export class JwtVerifier {
   private readonly keySets = new Map<string, Promise<ReturnType<typeof createRemoteJWKSet>>>();
   private readonly issuers: Set<string>;
+  private readonly http: HttpStack;
+  private readonly ownsStack: boolean;
 
   constructor(private readonly options: JwtVerifierOptions) {
     this.issuers = new Set(options.issuers.map(normalizeIssuer));
+    this.ownsStack = !options.http;
+    this.http = options.http ?? createHttpStack({ timeoutSeconds: options.httpTimeout });
+  }
+
+  /** Closes the HTTP stack if the verifier built it (a shared one is its owner's to close). */
+  async close(): Promise<void> {
+    if (this.ownsStack) await this.http.close();
   }
 
   private async jwksUri(issuer: string): Promise<URL> {
-    for (const path of ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']) {
-      let res: Response;
-      try {
-        res = await fetch(`${issuer}${path}`, { signal: AbortSignal.timeout(this.options.httpTimeout * 1000) });
-      } catch (err) {
-        throw new ProviderUnavailableError(`cannot reach the token issuer ${issuer}: ${errorMessage(err)}`);
-      }
-      if (res.status === 404) continue;
-      const doc = (await res.json().catch(() => null)) as { issuer?: unknown; jwks_uri?: unknown } | null;
-      if (!res.ok || !doc || typeof doc.jwks_uri !== 'string') throw new ProviderUnavailableError(`the token issuer ${issuer} has no usable discovery document (HTTP ${res.status})`);
-      if (typeof doc.issuer === 'string' && normalizeIssuer(doc.issuer) !== issuer) throw new ProviderUnavailableError(`the discovery document of ${issuer} names another issuer`);
-      return new URL(doc.jwks_uri);
-    }
-    throw new ProviderUnavailableError(`the token issuer ${issuer} publishes no discovery document`);
+    const uri = (await discoverIssuer(issuer, this.http)).serverMetadata().jwks_uri;
+    if (typeof uri !== 'string') throw new ProviderUnavailableError(`the token issuer ${issuer} publishes no jwks_uri in its discovery document`);
+    return new URL(uri);
   }
 
   private keySet(issuer: string) {
     let set = this.keySets.get(issuer);
     if (!set) {
-      set = this.jwksUri(issuer).then((uri) => createRemoteJWKSet(uri, { timeoutDuration: this.options.httpTimeout * 1000, cooldownDuration: JWKS_COOLDOWN_MS }));
+      set = this.jwksUri(issuer).then((uri) =>
+        createRemoteJWKSet(uri, { timeoutDuration: Math.round(this.http.timeoutSeconds * 1000), cooldownDuration: JWKS_COOLDOWN_MS, [customFetch]: this.http.fetch }),
+      );
       set.catch(() => this.keySets.delete(issuer)); // try discovery again next time
       this.keySets.set(issuer, set);
     }
@@ -71,7 +78,7 @@ export class JwtVerifier {
     }
     const issuer = typeof claims.iss === 'string' ? normalizeIssuer(claims.iss) : '';
     if (!this.issuers.has(issuer)) throw new InvalidTokenError(`tokens from ${issuer || 'an unnamed issuer'} are not accepted here`);
-    if (this.options.audiences.length === 0) throw new InvalidTokenError('this host accepts no JWT audience (configure scitokens_audience)');
+    if (this.options.audiences.length === 0) throw new InvalidTokenError('this host accepts no JWT audience (configure oidc_audience, or scitokens_audience for SciTokens issuers)');
     const keys = await this.keySet(issuer);
     try {
       const { payload } = await jwtVerify(token, keys, {
@@ -85,7 +92,15 @@ export class JwtVerifier {
       return payload as VerifiedJwt;
     } catch (err) {
       if (err instanceof InvalidTokenError) throw err;
+      // The stack's own verdict on the issuer (unreachable, slow, 429, 5xx), passed through jose unchanged.
+      if (err instanceof ProviderUnavailableError) throw err;
       if (err instanceof errors.JWTExpired) throw new InvalidTokenError('the token has expired');
+      if (err instanceof errors.JWTClaimValidationFailed && err.claim === 'aud') {
+        // The signature verified: name what the provider put there and what this host expects, so either side can fix it.
+        const got = (Array.isArray(claims.aud) ? claims.aud : [claims.aud]).map((a) => JSON.stringify(sanitizeForTerminal(String(a ?? ''), 120)));
+        const want = this.options.audiences.map((a) => JSON.stringify(a));
+        throw new InvalidTokenError(`the token was issued for the audience ${got.join(', ') || '(none)'}, and this host accepts ${want.join(', ')}`);
+      }
       if (err instanceof errors.JWTClaimValidationFailed) throw new InvalidTokenError(`the token's "${err.claim}" claim is not acceptable here (${err.reason})`);
       if (err instanceof errors.JOSEAlgNotAllowed) throw new InvalidTokenError('the token is signed with an algorithm this host does not accept');
       if (err instanceof errors.JWKSTimeout) throw new ProviderUnavailableError(`the token issuer ${issuer} did not answer in time`);

@@ -1,14 +1,22 @@
 /**
  * The server-side device flow with any OpenID Connect provider (RFC 8628),
- * found through discovery, with the server's own client (confidential with a
- * secret, or public). Approval yields the provider's access token, which then
- * goes through the JWT rules like any other.
+ * through openid-client: found through discovery, with the server's own
+ * client (confidential with a secret, HTTP Basic; or public). Approval
+ * yields the provider's access token, which then goes through the JWT rules
+ * like any other.
+ *
+ * One poll per pollDevice() call: the caller (server-pam/device-login.ts)
+ * owns the loop, the interval, slow_down and the deadline, so openid-client's
+ * looping pollDeviceAuthorizationGrant() does not fit; a single device_code
+ * grant request through genericGrantRequest() does.
  */
+import * as oidc from 'openid-client';
 import { ProviderUnavailableError } from '../errors.js';
 import { deviceAuthorizationFrom, pendingPollFrom } from './device-wire.js';
-import { basicAuth, HttpJsonClient } from './http-client.js';
+import { createHttpStack, type HttpStack } from './http-stack.js';
+import { discoverIssuer } from './oidc-discovery.js';
+import { asProviderUnavailable, httpStatusOf, oauthErrorOf, providerUnavailableIn } from './oidc-errors.js';
 import type { DeviceAuthorizationInfo, DeviceFlowProvider, DevicePoll } from './provider.js';
-import { isObject } from '../json.js';
 
 export interface OidcDeviceOptions {
   issuer: string;
@@ -20,57 +28,72 @@ export interface OidcDeviceOptions {
   /** Extra parameters of the device request (Oracle IDCS wants response_type=device_code). */
   extraParams?: Record<string, string>;
   httpTimeout: number;
+  /** The daemon's shared HTTP stack; without one the provider builds its own from httpTimeout. */
+  http?: HttpStack;
 }
 
+const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 export class OidcDeviceProvider implements DeviceFlowProvider {
-  private readonly http: HttpJsonClient;
-  private endpoints: Promise<{ device: string; token: string }> | undefined;
+  private readonly http: HttpStack;
+  private readonly ownsStack: boolean;
+  private configuration: Promise<oidc.Configuration> | undefined;
 
   constructor(private readonly options: OidcDeviceOptions) {
-    this.http = new HttpJsonClient({ baseUrl: options.issuer, timeoutSeconds: options.httpTimeout });
+    this.ownsStack = !options.http;
+    this.http = options.http ?? createHttpStack({ timeoutSeconds: options.httpTimeout });
   }
 
-  close(): Promise<void> {
-    return this.http.close();
+  async close(): Promise<void> {
+    if (this.ownsStack) await this.http.close();
   }
 
-  private discover(): Promise<{ device: string; token: string }> {
-    this.endpoints ??= (async () => {
-      const res = await this.http.request('GET', '/.well-known/openid-configuration');
-      const d = isObject(res.body) ? res.body : {};
-      if (res.status !== 200 || typeof d.device_authorization_endpoint !== 'string' || typeof d.token_endpoint !== 'string') {
-        this.endpoints = undefined;
-        throw new ProviderUnavailableError(`${this.options.issuer} offers no device flow (no device_authorization_endpoint in its discovery document)`);
-      }
-      return { device: d.device_authorization_endpoint, token: d.token_endpoint };
-    })();
-    return this.endpoints;
+  private config(): Promise<oidc.Configuration> {
+    if (!this.configuration) {
+      const { issuer, clientId, clientSecret } = this.options;
+      const pending = discoverIssuer(issuer, this.http, { clientId, clientSecret }).then((config) => {
+        const d = config.serverMetadata();
+        if (typeof d.device_authorization_endpoint !== 'string' || typeof d.token_endpoint !== 'string') {
+          throw new ProviderUnavailableError(`${issuer} offers no device flow (no device_authorization_endpoint in its discovery document)`);
+        }
+        return config;
+      });
+      pending.catch(() => {
+        if (this.configuration === pending) this.configuration = undefined; // discover again next time
+      });
+      this.configuration = pending;
+    }
+    return this.configuration;
   }
 
-  /** Client authentication: HTTP Basic for a confidential client, client_id in the body for a public one. */
-  private auth(): { headers: Record<string, string>; form: Record<string, string> } {
-    const { clientId, clientSecret, resource } = this.options;
-    return {
-      headers: clientSecret ? { authorization: basicAuth(clientId, clientSecret) } : {},
-      form: { ...(clientSecret ? {} : { client_id: clientId }), ...(resource ? { resource } : {}) },
-    };
+  /** Sent with both requests: RFC 8707 resource indicator, when configured. */
+  private resource(): Record<string, string> {
+    return this.options.resource ? { resource: this.options.resource } : {};
   }
 
   async startDeviceAuthorization(user: string): Promise<DeviceAuthorizationInfo> {
-    const { device } = await this.discover();
-    const { headers, form } = this.auth();
+    const config = await this.config();
     // "{user}" in the scope asks for a token for this account (SciTokens style: ssh:/{user}).
     const scope = this.options.scope.replaceAll('{user}', user);
-    const res = await this.http.request('POST', device, { headers, form: { ...this.options.extraParams, ...form, scope } });
-    return deviceAuthorizationFrom(res, this.options.issuer);
+    let response: oidc.DeviceAuthorizationResponse;
+    try {
+      response = await oidc.initiateDeviceAuthorization(config, { ...this.options.extraParams, ...this.resource(), scope });
+    } catch (err) {
+      throw asProviderUnavailable(err, (reason) => `${this.options.issuer} did not start a device login (${reason})`);
+    }
+    return deviceAuthorizationFrom({ status: 200, body: response }, this.options.issuer);
   }
 
   async pollDevice(deviceCode: string): Promise<DevicePoll> {
-    const { token } = await this.discover();
-    const { headers, form } = this.auth();
-    const res = await this.http.request('POST', token, { headers, form: { ...form, grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: deviceCode } });
-    if (res.status === 200 && isObject(res.body) && typeof res.body.access_token === 'string') return { status: 'approved', accessToken: res.body.access_token };
-    return pendingPollFrom(res, this.options.issuer);
+    const config = await this.config();
+    try {
+      const tokens = await oidc.genericGrantRequest(config, DEVICE_CODE_GRANT, { ...this.resource(), device_code: deviceCode });
+      return { status: 'approved', accessToken: tokens.access_token };
+    } catch (err) {
+      const error = oauthErrorOf(err);
+      // pending / slow_down / denied / expired read the same as for every provider; anything else is an outage.
+      if (providerUnavailableIn(err) || error === undefined) throw asProviderUnavailable(err, (reason) => `the device login failed at ${this.options.issuer} (${reason})`);
+      return pendingPollFrom({ status: httpStatusOf(err) ?? 400, body: { error } }, this.options.issuer);
+    }
   }
 }

@@ -1,16 +1,19 @@
 /**
  * Opaque access tokens of a generic OAuth/OIDC provider, checked by RFC 7662
- * introspection with this server's own client. An active answer becomes the
- * same claims a JWT would carry, under the same rules. Because introspection
- * vouches for any token the provider issued, the token must be meant for us:
- * its `aud` one of ours, or its `client_id` one we allow.
+ * introspection (openid-client, client_secret_basic) with this server's own
+ * client. An active answer becomes the same claims a JWT would carry, under
+ * the same rules. Because introspection vouches for any token the provider
+ * issued, the token must be meant for us: its `aud` one of ours, or its
+ * `client_id` one we allow.
  */
+import * as oidc from 'openid-client';
 import { InvalidTokenError, ProviderUnavailableError } from '../errors.js';
 import { secretHash } from '../secret-hash.js';
 import { TtlCache } from '../ttl-cache.js';
-import { basicAuth, HttpJsonClient } from './http-client.js';
+import { createHttpStack, type HttpStack } from './http-stack.js';
 import type { VerifiedJwt } from './jwt-verifier.js';
-import { isObject } from '../json.js';
+import { discoverIssuer } from './oidc-discovery.js';
+import { asProviderUnavailable, httpStatusOf, providerUnavailableIn } from './oidc-errors.js';
 
 export interface IntrospectionOptions {
   issuer: string;
@@ -20,43 +23,58 @@ export interface IntrospectionOptions {
   allowedClients: string[];
   httpTimeout: number;
   cacheTtl: number;
+  /** The daemon's shared HTTP stack; without one the introspector builds its own from httpTimeout. */
+  http?: HttpStack;
 }
 
-
 export class OidcIntrospector {
-  private readonly http: HttpJsonClient;
-  private endpoint: Promise<string> | undefined;
+  private readonly http: HttpStack;
+  private readonly ownsStack: boolean;
+  private configuration: Promise<oidc.Configuration> | undefined;
   private readonly cache = new TtlCache<VerifiedJwt>();
 
   constructor(private readonly options: IntrospectionOptions) {
-    this.http = new HttpJsonClient({ baseUrl: options.issuer, timeoutSeconds: options.httpTimeout });
+    this.ownsStack = !options.http;
+    this.http = options.http ?? createHttpStack({ timeoutSeconds: options.httpTimeout });
   }
 
-  close(): Promise<void> {
-    return this.http.close();
+  async close(): Promise<void> {
+    if (this.ownsStack) await this.http.close();
   }
 
-  private introspectionEndpoint(): Promise<string> {
-    this.endpoint ??= (async () => {
-      const res = await this.http.request('GET', '/.well-known/openid-configuration');
-      const url = isObject(res.body) ? res.body.introspection_endpoint : undefined;
-      if (res.status !== 200 || typeof url !== 'string') {
-        this.endpoint = undefined;
-        throw new ProviderUnavailableError(`${this.options.issuer} publishes no introspection_endpoint`);
+  private config(): Promise<oidc.Configuration> {
+    if (!this.configuration) {
+      const { issuer, clientId, clientSecret } = this.options;
+      const pending = discoverIssuer(issuer, this.http, { clientId, clientSecret }).then((config) => {
+        if (typeof config.serverMetadata().introspection_endpoint !== 'string') throw new ProviderUnavailableError(`${issuer} publishes no introspection_endpoint`);
+        return config;
+      });
+      pending.catch(() => {
+        if (this.configuration === pending) this.configuration = undefined; // discover again next time
+      });
+      this.configuration = pending;
+    }
+    return this.configuration;
+  }
+
+  private async introspect(token: string): Promise<oidc.IntrospectionResponse> {
+    const config = await this.config();
+    try {
+      return await oidc.tokenIntrospection(config, token);
+    } catch (err) {
+      const status = httpStatusOf(err);
+      if (!providerUnavailableIn(err) && (status === 401 || status === 403)) {
+        throw new ProviderUnavailableError(`${this.options.issuer} rejected this server's introspection credentials (HTTP ${status})`, { cause: err });
       }
-      return url;
-    })();
-    return this.endpoint;
+      throw asProviderUnavailable(err, (reason) => `${this.options.issuer} gave no usable answer to introspection (${reason})`);
+    }
   }
 
   async verify(token: string): Promise<VerifiedJwt> {
     const key = secretHash(token);
     const hit = this.cache.get(key);
     if (hit) return hit;
-    const res = await this.http.request('POST', await this.introspectionEndpoint(), { headers: { authorization: basicAuth(this.options.clientId, this.options.clientSecret) }, form: { token } });
-    if (res.status === 401 || res.status === 403) throw new ProviderUnavailableError(`${this.options.issuer} rejected this server's introspection credentials (HTTP ${res.status})`);
-    const b = isObject(res.body) ? res.body : null;
-    if (res.status !== 200 || !b || typeof b.active !== 'boolean') throw new ProviderUnavailableError(`${this.options.issuer} answered HTTP ${res.status} to introspection`);
+    const b = await this.introspect(token);
     if (!b.active) throw new InvalidTokenError('the token is not active (expired, revoked, or unknown to its issuer)');
     const now = Date.now() / 1000;
     if (typeof b.exp !== 'number' || b.exp <= now) throw new InvalidTokenError('the token has expired');

@@ -8,10 +8,12 @@
  * here; what they mean for a login is decided in server-pam, in one place.
  */
 import { decodeJwt } from 'jose';
-import { InvalidTokenError, ProviderUnavailableError, errorMessage } from '../errors.js';
+import { InvalidTokenError } from '../errors.js';
 import { isObject } from '../json.js';
 import { secretHashPrefix } from '../secret-hash.js';
+import type { HttpStack } from './http-stack.js';
 import { JwtVerifier } from './jwt-verifier.js';
+import { fetchProtectedJson } from './protected-resource.js';
 import type { OidcIntrospector } from './oidc-introspection.js';
 import type { Authentication, IdentityProviderInfo, Principal, ProviderKind, TokenVerifier } from './provider.js';
 
@@ -30,7 +32,8 @@ export interface OidcIssuerOptions {
   userinfoUrl: string | null;
   /** Scope values the token must carry (e.g. a bare `ssh`: required, never a grant). */
   requiredScopes?: string[];
-  httpTimeout: number;
+  /** The daemon's one HTTP stack (timeouts, pooling, 429 back-off for all traffic). */
+  http: HttpStack;
   /** Opaque tokens of this issuer, by RFC 7662 introspection. */
   introspector?: OidcIntrospector | null;
 }
@@ -81,19 +84,6 @@ export function scopesOf(claims: Claims): string[] {
   return typeof scope === 'string' ? scope.split(/\s+/).filter(Boolean) : Array.isArray(scope) ? scope.filter((s): s is string => typeof s === 'string') : [];
 }
 
-/** The provider's view of the user, asked with the token itself (IDCS: /admin/v1/Me with the POSIX extension). */
-async function fetchUserinfo(url: string, token: string, timeoutSeconds: number): Promise<Claims> {
-  let res: Response;
-  try {
-    res = await fetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json, application/scim+json' }, signal: AbortSignal.timeout(timeoutSeconds * 1000) });
-  } catch (err) {
-    throw new ProviderUnavailableError(`cannot reach ${new URL(url).origin} for the user's attributes: ${errorMessage(err)}`);
-  }
-  const body = (await res.json().catch(() => null)) as unknown;
-  if (!res.ok || !isObject(body)) throw new ProviderUnavailableError(`${new URL(url).origin} answered HTTP ${res.status} for the user's attributes`);
-  return body;
-}
-
 export class OidcIssuer implements TokenVerifier {
   readonly issuer: string;
   private readonly jwt: JwtVerifier;
@@ -101,7 +91,7 @@ export class OidcIssuer implements TokenVerifier {
 
   constructor(private readonly options: OidcIssuerOptions) {
     this.issuer = normalizeIssuer(options.issuer);
-    this.jwt = new JwtVerifier({ issuers: [this.issuer], audiences: options.audiences, httpTimeout: options.httpTimeout });
+    this.jwt = new JwtVerifier({ issuers: [this.issuer], audiences: options.audiences, httpTimeout: options.http.timeoutSeconds, http: options.http });
     const host = new URL(this.issuer).hostname.toLowerCase();
     this.idp = { id: this.issuer, name: host, domains: [host] };
   }
@@ -131,7 +121,7 @@ export class OidcIssuer implements TokenVerifier {
     if (missing.length) throw new InvalidTokenError(`the token lacks the scope ${missing.join(' ')} that this host requires`);
     const { groupsClaim, uidClaim, userinfoUrl } = this.options;
     let uid = uidClaim ? uidOf(claimAt(claims, uidClaim)) : null;
-    if (uidClaim && uid === null && userinfoUrl) uid = uidOf(claimAt(await fetchUserinfo(userinfoUrl, token, this.options.httpTimeout), uidClaim));
+    if (uidClaim && uid === null && userinfoUrl) uid = uidOf(claimAt(await fetchProtectedJson(userinfoUrl, token, this.options.http), uidClaim)); // IDCS: /admin/v1/Me
     const authentication: Authentication = {
       identityId: claims.sub,
       idp: this.idp,

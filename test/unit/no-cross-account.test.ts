@@ -19,6 +19,7 @@ import { parseServerConfig, type ServerConfig } from '../../server-pam/config.js
 import { decideLogin, type DecisionContext } from '../../server-pam/decide.js';
 import type { LocalAccount } from '../../server-pam/passwd.js';
 import { buildProviders } from '../../server-pam/providers.js';
+import { createHttpStack } from '../../shared/providers/http-stack.js';
 import { OidcIssuer } from '../../shared/providers/oidc-issuer.js';
 import type { Principal } from '../../shared/providers/provider.js';
 
@@ -151,7 +152,7 @@ test('no configuration lets carol\'s token log in as an account that no mapping 
     }
     configsTried++;
     const set = buildProviders(config);
-    const oidc = new OidcIssuer({ issuer: ISSUER, kind: config.jwtIssuers[0]?.kind ?? 'oidc', audiences: [], groupsClaim: null, uidClaim: config.claims.uidClaim, userinfoUrl: null, httpTimeout: 1 });
+    const oidc = new OidcIssuer({ issuer: ISSUER, kind: config.jwtIssuers[0]?.kind ?? 'oidc', audiences: [], groupsClaim: null, uidClaim: config.claims.uidClaim, userinfoUrl: null, http: createHttpStack({ timeoutSeconds: 1 }) });
     const tokens: Array<{ token: string; principal: Principal }> = [];
     for (const scope of ['https://auth.globus.org/scopes/ssh.example.org/ssh', 'ssh']) tokens.push({ token: 'opaque-globus-token', principal: globusCarol(scope) });
     for (const claims of carolClaims()) tokens.push({ token: unsignedJwt(claims), principal: await oidc.principal(claims as Record<string, unknown> & { sub: string }, 'x') });
