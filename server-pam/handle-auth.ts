@@ -21,9 +21,16 @@ export const TOKEN_PROMPT = 'Enter your OAuth token: ';
 
 /**
  * What sshd hands PAM instead of the user's answer when the user name does not
- * exist (OpenSSH auth-pam.c, "badpw"): whatever the client sent never arrives.
+ * exist (OpenSSH auth-pam.c fake_password): "badpw" repeated to the length of
+ * the real answer (measured), so whatever the client sent never arrives.
  */
-export const SSHD_INVALID_USER_ANSWER = '\b\n\r\x7fINCORRECT';
+const SSHD_BADPW = '\b\n\r\x7fINCORRECT';
+
+export function isSshdInvalidUserAnswer(answer: string): boolean {
+  if (answer.length === 0) return false;
+  for (let i = 0; i < answer.length; i++) if (answer[i] !== SSHD_BADPW[i % SSHD_BADPW.length]) return false;
+  return true;
+}
 
 export interface HandlerDeps {
   decision: DecisionContext;
@@ -101,7 +108,7 @@ export async function handleAuthentication(deps: HandlerDeps, request: PamReques
 
   const answer = await conv.prompt(TOKEN_PROMPT, false);
   if (answer === undefined) return denied('AUTH_ERR', 'no answer to the token prompt', say('oauth-ssh: no token was given.'));
-  if (answer === SSHD_INVALID_USER_ANSWER) {
+  if (isSshdInvalidUserAnswer(answer)) {
     // sshd replaced the answer: the user name does not exist. Say so without telling which (it could be a typo, or not theirs).
     const f = failure(new InvalidAccountError(`no local account ${sanitizeForTerminal(request.user)} for your identity, or you are not permitted to use it; check the user name`), adviceFor('token', null));
     return denied(f.result, 'sshd gave its invalid-user answer (no such account)', say(f.userMessage));

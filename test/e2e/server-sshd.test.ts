@@ -62,3 +62,16 @@ test('a stale session is denied with what to run, shown by plain ssh', async (t)
   t.is(result.code, 255);
   t.true(result.stderr.includes('your last login at Example University was 3 h ago; this host requires one within 60 min: run `oauth-ssh login ssh.example.org --force-login`'), result.stderr);
 });
+
+test('a user name that does not exist: sshd swaps the answer, and the user is not told their token is bad', async (t) => {
+  const idp = await startTestIdp(t);
+  const user = await createTestUser(t);
+  const server = await startTestServer(t, { authUrl: idp.url, mapFile: `alice@example.org ${user.name}\n` });
+  const sshd = await startSshd(t, { pamStack: stack(server) });
+  const typo = `${user.name}x`;
+  const result = await runSsh(t, sshd, { user: typo, answers: [await tokenFor(idp, 'alice@example.org')], command: ['true'], sshOptions: ['-o', 'NumberOfPasswordPrompts=1'] });
+  t.is(result.code, 255);
+  t.true(result.stderr.includes(`oauth-ssh: no local account ${typo} for your identity, or you are not permitted to use it; check the user name.`), result.stderr);
+  t.false(result.stderr.includes('not active'), 'not "the token is not active"');
+  t.like(server.audit.at(-1), { user: typo, decision: 'USER_UNKNOWN', reason: 'sshd gave its invalid-user answer (no such account)' });
+});

@@ -28,3 +28,14 @@ test('answers: raw tokens, in-band commands, and things that only look like comm
   const xsede = Buffer.from('{"command": {"op": "get_account_map", "access_token": "AT"}, "version": 1}').toString('base64');
   t.deepEqual(parseAnswer(xsede), { kind: 'command', op: 'get_account_map', accessToken: 'AT' });
 });
+
+test('sshd\'s invalid-user answer is recognised at any length, and nothing else is', async (t) => {
+  const { isSshdInvalidUserAnswer } = await import('../../server-pam/handle-auth.js');
+  const bad = '\b\n\r\x7fINCORRECT';
+  t.true(isSshdInvalidUserAnswer(bad));
+  t.true(isSshdInvalidUserAnswer(bad.repeat(40).slice(0, 300)), 'repeated to the length of a real token');
+  t.true(isSshdInvalidUserAnswer('\b\n\r'), 'a short answer');
+  t.false(isSshdInvalidUserAnswer(''));
+  t.false(isSshdInvalidUserAnswer(`${bad}x`));
+  t.false(isSshdInvalidUserAnswer('AgExampleGlobusToken'));
+});
