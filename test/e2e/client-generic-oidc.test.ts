@@ -37,14 +37,15 @@ test('oauth-ssh with a generic OIDC provider: device login, JWT access token, ss
       },
     },
   });
-  // The SSH server still runs its Globus side against the dev IdP; JWTs go to the SciTokens/JWT verifier.
+  // The SSH server still runs its Globus side against the dev IdP; JWTs go to the issuer that minted them.
   const idp = await startTestIdp(t);
-  const server = await startTestServer(t, { authUrl: idp.url, lines: ['idp_suffix nowhere.invalid', 'auth_method globus_auth scitokens', `issuers ${op.issuer}`, `scitokens_audience ${AUD}`] });
+  const query = await createTestUser(t, { system: true });
+  const server = await startTestServer(t, { authUrl: idp.url, lines: ['idp_suffix nowhere.invalid', 'auth_method globus_auth scitokens', `issuers ${op.issuer}`, `scitokens_audience ${AUD}`, `query_account ${query.name}`] });
   const sshd = await startSshd(t, {
     pamStack: [`auth [success=done default=die] ${BRIDGE_SO} socket=${server.socketPath}`, `account required ${BRIDGE_SO}`, 'session required pam_permit.so', ''].join('\n'),
   });
   const client = await clientEnv(t, idp.url, sshd, user.name);
-  await writeFile(client.env.OAUTH_SSH_CONFIG!, `client_id: oauth-ssh-cli\nbackend: file\nhosts:\n  - match: testhost\n    fqdn: ssh.example.org\n    issuer: ${op.issuer}\n    scope: ssh:/${user.name}\n    resource: ${AUD}\n  - match: 127.0.0.1\n    fqdn: ssh.example.org\n    issuer: ${op.issuer}\n    scope: ssh:/${user.name}\n    resource: ${AUD}\n`);
+  await writeFile(client.env.OAUTH_SSH_CONFIG!, `client_id: oauth-ssh-cli\nbackend: file\nquery_account: ${query.name}\nhosts:\n  - match: testhost\n    fqdn: ssh.example.org\n    issuer: ${op.issuer}\n    scope: ssh:/${user.name}\n    resource: ${AUD}\n  - match: 127.0.0.1\n    fqdn: ssh.example.org\n    issuer: ${op.issuer}\n    scope: ssh:/${user.name}\n    resource: ${AUD}\n`);
 
   let approved = false;
   const login = await runClient(client, ['login', client.hostAlias, '--device'], {
@@ -66,6 +67,11 @@ test('oauth-ssh with a generic OIDC provider: device login, JWT access token, ss
   t.is(ssh.code, 0, ssh.stderr);
   t.is(ssh.stdout.trim(), user.name);
   t.like(server.audit.at(-1), { decision: 'SUCCESS', identity: `carol@${op.issuer}` });
+
+  // The in-band queries work for an OIDC host too (they refused every non-Globus token before).
+  const accounts = await runClient(client, ['accounts', '--json', '--', ...client.sshArgs, client.hostAlias]);
+  t.is(accounts.code, 0, accounts.stderr);
+  t.deepEqual(JSON.parse(accounts.stdout), [user.name]);
 
   // Refresh: a margin longer than the token's life makes the next connection refresh first.
   const list = JSON.parse((await runClient(client, ['token', 'list', '--json'])).stdout);
