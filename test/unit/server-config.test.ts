@@ -109,7 +109,7 @@ test('the example config parses (with its placeholders) and documents every key 
   const config = parseServerConfig(text, 'server-pam/oauth-ssh.conf.example', () => {});
   t.is(config.authUrl, 'https://auth.globus.org');
   const documented = new Set([...text.matchAll(/^#?\s*([a-z_]+)\s/gm)].map((m) => m[1]));
-  for (const key of ['client_id', 'client_secret', 'environment', 'idp_suffix', 'map_file', 'permitted_idps', 'authentication_timeout', 'mfa', 'socket', 'min_uid', 'allow_accounts', 'query_account', 'introspection_cache_ttl', 'http_timeout', 'audit_log', 'device_flow', 'device_flow_deadline', 'device_qr', 'auth_method', 'issuers', 'scitokens_audience', 'jwt_username_claim', 'jwt_username_suffix', 'jwt_groups_claim', 'jwt_allowed_groups', 'jwt_uid_claim', 'jwt_max_auth_age', 'jwt_acr_values', 'jwt_amr_values', 'device_issuer', 'device_client_id', 'device_client_secret_file', 'device_scope', 'device_resource', 'userinfo_url', 'device_extra_param', 'introspection_issuer', 'introspection_client_id', 'introspection_client_secret_file', 'introspection_allowed_clients', 'jwt_username_prefix', 'device_prompt_file', 'device_qr_margin']) {
+  for (const key of ['client_id', 'client_secret', 'environment', 'idp_suffix', 'map_file', 'permitted_idps', 'authentication_timeout', 'mfa', 'socket', 'min_uid', 'allow_accounts', 'query_account', 'introspection_cache_ttl', 'http_timeout', 'audit_log', 'device_flow', 'device_flow_deadline', 'device_qr', 'auth_method', 'issuers', 'oidc_issuers', 'scitokens_issuers', 'oidc_audience', 'scitokens_audience', 'jwt_username_claim', 'jwt_username_suffix', 'groups_claim', 'allowed_groups', 'jwt_uid_claim', 'max_auth_age', 'acr_values', 'amr_values', 'jwt_required_scope', 'device_issuer', 'device_client_id', 'device_client_secret_file', 'device_scope', 'device_resource', 'userinfo_url', 'device_extra_param', 'introspection_issuer', 'introspection_client_id', 'introspection_client_secret_file', 'introspection_allowed_clients', 'jwt_username_prefix', 'device_prompt_file', 'device_qr_margin']) {
     t.true(documented.has(key), key);
   }
 });
@@ -150,4 +150,18 @@ test('issuer profiles: explicit lists, and the older "issuers" judged by whether
   t.is(legacyOidc.policy.maxAuthAge, 300, 'authentication_timeout and jwt_max_auth_age: the stricter');
   t.regex(legacyOidc.notes.join('\n'), /"jwt_max_auth_age" is now called "max_auth_age"/);
   t.deepEqual(parse('auth_method oidc\noidc_issuers https://kc.example.org\noidc_audience a\nmfa true\npermitted_idps kc.example.org\n').policy, { permittedIdps: ['kc.example.org'], maxAuthAge: null, mfa: true, acrValues: [], amrValues: [], allowedGroups: [] }, 'the Globus policy keys apply to OIDC providers too');
+});
+
+test('check describes each provider: where its accounts come from, and what cannot work', async (t) => {
+  const { describeConfig } = await import('../../server-pam/cli/check.js');
+  const lines = (text: string) => describeConfig(parseServerConfig(text, 'c', () => {})).map((l) => `${l.level} ${l.text}`).join('\n');
+  const unmapped = lines('auth_method oidc\noidc_issuers https://kc.example.org\n');
+  t.regex(unmapped, /FAIL https:\/\/kc\.example\.org \[oidc\]: no rule gives its tokens an account: set jwt_username_claim/);
+  t.regex(unmapped, /FAIL https:\/\/kc\.example\.org: no accepted audience: set oidc_audience/);
+  const good = lines(`auth_method globus_auth oidc\nclient_id ${ID}\nclient_secret x\nidp_suffix example.org\noidc_issuers https://kc.example.org\noidc_audience "openid ssh"\njwt_username_claim preferred_username\nmfa true\npermitted_idps example.org\n`);
+  t.regex(good, /ok Globus Auth \(production, client [0-9a-f-]+\) \[globus\]: accounts from idp_suffix example\.org/);
+  t.regex(good, /ok https:\/\/kc\.example\.org \[oidc\]: accounts from the preferred_username claim; audience "openid ssh"/);
+  t.regex(good, /FAIL permitted_idps admits no login from https:\/\/kc\.example\.org: add kc\.example\.org/);
+  t.regex(good, /note https:\/\/kc\.example\.org: the policy reads amr, acr from its tokens/);
+  t.regex(lines('auth_method scitokens\nissuers https://sci.example.org\n'), /ok https:\/\/sci\.example\.org \[scitokens\]: accounts from scope grants ssh:\/USER \(a bare ssh grants nothing\)/);
 });
