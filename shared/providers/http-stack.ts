@@ -47,6 +47,13 @@ export function createHttpStack(options: HttpStackOptions): HttpStack {
 }
 
 /** Seconds from a Retry-After header: delta-seconds or an HTTP date. */
+/** A provider's stack: the shared one it was given (its owner closes it), or one of its own (closed with it). */
+export function borrowOrOwnStack(shared: HttpStack | undefined, timeoutSeconds: number): { http: HttpStack; close: () => Promise<void> } {
+  if (shared) return { http: shared, close: async () => {} };
+  const own = createHttpStack({ timeoutSeconds });
+  return { http: own, close: () => own.close() };
+}
+
 export function retryAfterSeconds(header: string | null, now = Date.now()): number {
   if (header === null || header.trim() === '') return DEFAULT_RETRY_AFTER_S;
   const trimmed = header.trim();

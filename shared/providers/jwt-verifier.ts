@@ -13,7 +13,7 @@
 import { createRemoteJWKSet, customFetch, decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
 import { sanitizeForTerminal } from '../sanitize.js';
 import { InvalidTokenError, ProviderUnavailableError, errorMessage } from '../errors.js';
-import { createHttpStack, type HttpStack } from './http-stack.js';
+import { borrowOrOwnStack, type HttpStack } from './http-stack.js';
 import { discoverIssuer } from './oidc-discovery.js';
 
 export const ALLOWED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
@@ -38,17 +38,16 @@ export class JwtVerifier {
   private readonly keySets = new Map<string, Promise<ReturnType<typeof createRemoteJWKSet>>>();
   private readonly issuers: Set<string>;
   private readonly http: HttpStack;
-  private readonly ownsStack: boolean;
+  private readonly closeStack: () => Promise<void>;
 
   constructor(private readonly options: JwtVerifierOptions) {
     this.issuers = new Set(options.issuers.map(normalizeIssuer));
-    this.ownsStack = !options.http;
-    this.http = options.http ?? createHttpStack({ timeoutSeconds: options.httpTimeout });
+    ({ http: this.http, close: this.closeStack } = borrowOrOwnStack(options.http, options.httpTimeout));
   }
 
   /** Closes the HTTP stack if the verifier built it (a shared one is its owner's to close). */
-  async close(): Promise<void> {
-    if (this.ownsStack) await this.http.close();
+  close(): Promise<void> {
+    return this.closeStack();
   }
 
   private async jwksUri(issuer: string): Promise<URL> {

@@ -13,8 +13,8 @@
 import * as oidc from 'openid-client';
 import { ProviderUnavailableError } from '../errors.js';
 import { deviceAuthorizationFrom, pendingPollFrom } from './device-wire.js';
-import { createHttpStack, type HttpStack } from './http-stack.js';
-import { discoverIssuer } from './oidc-discovery.js';
+import { borrowOrOwnStack, type HttpStack } from './http-stack.js';
+import { discoveryOnce } from './oidc-discovery.js';
 import { asProviderUnavailable, httpStatusOf, oauthErrorOf, providerUnavailableIn } from './oidc-errors.js';
 import type { DeviceAuthorizationInfo, DeviceFlowProvider, DevicePoll } from './provider.js';
 
@@ -36,34 +36,21 @@ const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 export class OidcDeviceProvider implements DeviceFlowProvider {
   private readonly http: HttpStack;
-  private readonly ownsStack: boolean;
-  private configuration: Promise<oidc.Configuration> | undefined;
+  private readonly closeStack: () => Promise<void>;
+  private readonly config: () => Promise<oidc.Configuration>;
 
   constructor(private readonly options: OidcDeviceOptions) {
-    this.ownsStack = !options.http;
-    this.http = options.http ?? createHttpStack({ timeoutSeconds: options.httpTimeout });
+    ({ http: this.http, close: this.closeStack } = borrowOrOwnStack(options.http, options.httpTimeout));
+    const { issuer, clientId, clientSecret } = options;
+    this.config = discoveryOnce(issuer, this.http, { clientId, clientSecret }, (d) => {
+      if (typeof d.device_authorization_endpoint !== 'string' || typeof d.token_endpoint !== 'string') {
+        throw new ProviderUnavailableError(`${issuer} offers no device flow (no device_authorization_endpoint in its discovery document)`);
+      }
+    });
   }
 
-  async close(): Promise<void> {
-    if (this.ownsStack) await this.http.close();
-  }
-
-  private config(): Promise<oidc.Configuration> {
-    if (!this.configuration) {
-      const { issuer, clientId, clientSecret } = this.options;
-      const pending = discoverIssuer(issuer, this.http, { clientId, clientSecret }).then((config) => {
-        const d = config.serverMetadata();
-        if (typeof d.device_authorization_endpoint !== 'string' || typeof d.token_endpoint !== 'string') {
-          throw new ProviderUnavailableError(`${issuer} offers no device flow (no device_authorization_endpoint in its discovery document)`);
-        }
-        return config;
-      });
-      pending.catch(() => {
-        if (this.configuration === pending) this.configuration = undefined; // discover again next time
-      });
-      this.configuration = pending;
-    }
-    return this.configuration;
+  close(): Promise<void> {
+    return this.closeStack();
   }
 
   /** Sent with both requests: RFC 8707 resource indicator, when configured. */

@@ -97,3 +97,25 @@ function checkEndpoints(config: oidc.Configuration, issuer: string): void {
     }
   }
 }
+
+/**
+ * Discovery done once and shared by every login; a failed attempt is
+ * forgotten, so the next login tries again. `require` refuses a document that
+ * lacks what the caller needs (throw ProviderUnavailableError).
+ */
+export function discoveryOnce(issuer: string, http: HttpStack, client: IssuerClient, require: (metadata: oidc.ServerMetadata) => void): () => Promise<oidc.Configuration> {
+  let configuration: Promise<oidc.Configuration> | undefined;
+  return () => {
+    if (!configuration) {
+      const pending = discoverIssuer(issuer, http, client).then((config) => {
+        require(config.serverMetadata());
+        return config;
+      });
+      pending.catch(() => {
+        if (configuration === pending) configuration = undefined;
+      });
+      configuration = pending;
+    }
+    return configuration;
+  };
+}

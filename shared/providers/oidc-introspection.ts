@@ -10,9 +10,9 @@ import * as oidc from 'openid-client';
 import { InvalidTokenError, ProviderUnavailableError } from '../errors.js';
 import { secretHash } from '../secret-hash.js';
 import { TtlCache } from '../ttl-cache.js';
-import { createHttpStack, type HttpStack } from './http-stack.js';
+import { borrowOrOwnStack, type HttpStack } from './http-stack.js';
 import type { VerifiedJwt } from './jwt-verifier.js';
-import { discoverIssuer } from './oidc-discovery.js';
+import { discoveryOnce } from './oidc-discovery.js';
 import { asProviderUnavailable, httpStatusOf, providerUnavailableIn } from './oidc-errors.js';
 
 export interface IntrospectionOptions {
@@ -29,32 +29,20 @@ export interface IntrospectionOptions {
 
 export class OidcIntrospector {
   private readonly http: HttpStack;
-  private readonly ownsStack: boolean;
-  private configuration: Promise<oidc.Configuration> | undefined;
+  private readonly closeStack: () => Promise<void>;
+  private readonly config: () => Promise<oidc.Configuration>;
   private readonly cache = new TtlCache<VerifiedJwt>();
 
   constructor(private readonly options: IntrospectionOptions) {
-    this.ownsStack = !options.http;
-    this.http = options.http ?? createHttpStack({ timeoutSeconds: options.httpTimeout });
+    ({ http: this.http, close: this.closeStack } = borrowOrOwnStack(options.http, options.httpTimeout));
+    const { issuer, clientId, clientSecret } = options;
+    this.config = discoveryOnce(issuer, this.http, { clientId, clientSecret }, (d) => {
+      if (typeof d.introspection_endpoint !== 'string') throw new ProviderUnavailableError(`${issuer} publishes no introspection_endpoint`);
+    });
   }
 
-  async close(): Promise<void> {
-    if (this.ownsStack) await this.http.close();
-  }
-
-  private config(): Promise<oidc.Configuration> {
-    if (!this.configuration) {
-      const { issuer, clientId, clientSecret } = this.options;
-      const pending = discoverIssuer(issuer, this.http, { clientId, clientSecret }).then((config) => {
-        if (typeof config.serverMetadata().introspection_endpoint !== 'string') throw new ProviderUnavailableError(`${issuer} publishes no introspection_endpoint`);
-        return config;
-      });
-      pending.catch(() => {
-        if (this.configuration === pending) this.configuration = undefined; // discover again next time
-      });
-      this.configuration = pending;
-    }
-    return this.configuration;
+  close(): Promise<void> {
+    return this.closeStack();
   }
 
   private async introspect(token: string): Promise<oidc.IntrospectionResponse> {
