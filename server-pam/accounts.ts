@@ -3,9 +3,12 @@
  * log in as. Which rules give accounts is chosen per provider by its
  * MappingProfile (configuration, never the token's shape):
  *   - idp_suffix: a linked identity `name@<suffix>` (split at the FIRST '@') gives `name`;
- *   - username claim: the claim, minus its suffix, plus its prefix, gives one name;
- *   - map files: keyed by the identity (Globus username or UUID), or for
- *     OIDC by `sub`, the username claim, preferred_username and a VERIFIED email;
+ *   - username claim: the claim, minus its suffix, plus its prefix, gives one name
+ *     (an `email` claim only when `email_verified` is true);
+ *   - map files: keyed by the identity (Globus username or UUID, ASCII case
+ *     ignored), or for an OIDC issuer by `sub@issuer`, and, when it is the only
+ *     provider map files apply to, by the bare `sub` and username-claim value
+ *     (exact) and a VERIFIED email (ASCII case ignored);
  *   - SciTokens scope grants (`ssh:/USER`, `ssh:USER`), for the SciTokens profile
  *     only; names match whole, and a bare `ssh` grants nothing.
  * A candidate counts only if it exists (NSS), is not the query account, is
@@ -14,7 +17,7 @@
  */
 import { claimAt } from '../shared/providers/oidc-issuer.js';
 import type { LinkedIdentity, Principal } from '../shared/providers/provider.js';
-import type { AccountMap } from './map-file.js';
+import { asciiLower, mappedAccounts, type AccountMap } from './map-file.js';
 import { ACCOUNT_NAME, type AccountLookup } from './passwd.js';
 
 /** Rules for every login, whoever vouches for it. */
@@ -28,8 +31,11 @@ export interface AccountRules {
 /** Which mapping rules give accounts to one provider's tokens. */
 export interface MappingProfile {
   idpSuffix: string | null;
-  /** What map files are keyed by for this provider ('none': they do not apply). */
-  mapFileKeys: 'identity' | 'claims' | 'none';
+  /**
+   * What map files are keyed by for this provider: Globus identities; OIDC claims (`sub@issuer`, and the
+   * bare values too when no other provider reads the map files); `sub@issuer` only; or nothing.
+   */
+  mapFileKeys: 'identity' | 'claims' | 'qualified' | 'none';
   usernameClaim: string | null;
   usernameSuffix: string | null;
   usernamePrefix: string | null;
@@ -57,24 +63,35 @@ export function scopeGrantedAccounts(scopes: string[]): string[] {
 
 const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
 
+/** The username claim's value; an email only when verified (an unverified one is whatever the user typed). */
+function usernameClaimValue(claims: Record<string, unknown>, profile: MappingProfile): string | null {
+  if (!profile.usernameClaim) return null;
+  if (profile.usernameClaim === 'email' && claims.email_verified !== true) return null;
+  return str(claimAt(claims, profile.usernameClaim));
+}
+
 /** The account a username claim names, after the profile's suffix and prefix; null when it names none. */
 function accountFromUsernameClaim(claims: Record<string, unknown>, profile: MappingProfile): string | null {
-  const username = profile.usernameClaim ? str(claimAt(claims, profile.usernameClaim)) : null;
+  const username = usernameClaimValue(claims, profile);
   if (!username) return null;
   const prefix = profile.usernamePrefix ?? '';
   if (!profile.usernameSuffix) return prefix + username;
-  if (!username.toLowerCase().endsWith(profile.usernameSuffix.toLowerCase())) return null;
-  return prefix + username.slice(0, -profile.usernameSuffix.length);
+  const local = username.slice(0, -profile.usernameSuffix.length);
+  if (local === '' || asciiLower(username.slice(local.length)) !== asciiLower(profile.usernameSuffix)) return null;
+  return prefix + local;
 }
 
-function mapFileKeys(identity: LinkedIdentity, principal: Principal, profile: MappingProfile): string[] {
-  if (profile.mapFileKeys === 'identity') return [identity.username, identity.id];
+/** The map-file keys of one identity, each with whether ASCII case is ignored. */
+function mapFileKeys(identity: LinkedIdentity, principal: Principal, profile: MappingProfile): Array<[string, boolean]> {
+  if (profile.mapFileKeys === 'identity') return [[identity.username, true], [identity.id, true]];
   if (profile.mapFileKeys === 'none') return [];
+  // sub@issuer names one person at one issuer: never ambiguous between providers.
+  const qualified: Array<[string, boolean]> = [[`${principal.subject}@${principal.provider.issuer}`, false]];
+  if (profile.mapFileKeys === 'qualified') return qualified;
   const c = principal.claims;
-  // An unverified email is whatever the user typed into their profile: never a key to someone's account.
   const email = c.email_verified === true ? str(c.email) : null;
-  const username = profile.usernameClaim ? str(claimAt(c, profile.usernameClaim)) : null;
-  return [str(c.sub), username, str(c.preferred_username), email].filter((k): k is string => k !== null);
+  const keys: Array<[string | null, boolean]> = [[str(c.sub), false], [usernameClaimValue(c, profile), false], [email, true]];
+  return [...qualified, ...keys.filter((k): k is [string, boolean] => k[0] !== null)];
 }
 
 export function candidateAccounts(principal: Principal, profile: MappingProfile, accountMap: AccountMap): MappedAccount[] {
@@ -86,8 +103,8 @@ export function candidateAccounts(principal: Principal, profile: MappingProfile,
     }
     const named = identity.id === principal.subject ? accountFromUsernameClaim(principal.claims, profile) : null;
     if (named) out.push({ name: named, identity, via: 'username claim' });
-    for (const key of mapFileKeys(identity, principal, profile)) {
-      for (const name of accountMap.get(key.toLowerCase()) ?? []) out.push({ name, identity, via: 'map file' });
+    for (const [key, fold] of mapFileKeys(identity, principal, profile)) {
+      for (const name of mappedAccounts(accountMap, key, fold)) out.push({ name, identity, via: 'map file' });
     }
   }
   if (profile.scopeGrants) {

@@ -46,6 +46,8 @@ export interface ClaimRules {
   uidClaim: string | null;
   /** Fetched with the token as Bearer for a uid claim the token lacks (IDCS: /admin/v1/Me). */
   userinfoUrl: string | null;
+  /** The one issuer whose tokens may be sent to userinfoUrl: the one it lives under. */
+  userinfoIssuer: string | null;
   /** Scope values every JWT / introspected token must carry (a bare `ssh` can be required, never grant). */
   requiredScopes: string[];
 }
@@ -252,7 +254,8 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
 
   const usernameClaim = one('jwt_username_claim')?.value ?? null;
   const scitokensAudiences = many('scitokens_audience');
-  const oidcAudiences = many('oidc_audience').length ? many('oidc_audience') : scitokensAudiences;
+  // An OIDC provider's tokens must name this host: the SciTokens "any host" audiences are never inherited.
+  const oidcAudiences = many('oidc_audience').length ? many('oidc_audience') : scitokensAudiences.filter((a) => !SCITOKENS_ANY_AUDIENCES.includes(a));
   const jwtIssuers: JwtIssuerConfig[] = [];
   const addIssuer = (key: string, value: string, kind: JwtIssuerConfig['kind']) => {
     const issuer = url(key, value);
@@ -265,28 +268,44 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
   for (const i of many('scitokens_issuers')) addIssuer('scitokens_issuers', i, 'scitokens');
   // The older "issuers": SciTokens issuers, unless the admin opted into claim mapping (then OIDC providers: a
   // Keycloak client scope called "ssh" must never mean "any account").
-  const legacyKind = usernameClaim ? 'oidc' : 'scitokens';
+  const legacyKind = methods.includes('oidc') || usernameClaim ? 'oidc' : 'scitokens';
   for (const i of many('issuers')) addIssuer('issuers', i, legacyKind);
   if (entries.has('issuers')) {
-    notes.push(`line ${entries.get('issuers')!.line}: "issuers" are judged as ${legacyKind === 'oidc' ? 'OIDC providers (accounts from their claims; their scope grants no account), because jwt_username_claim is set: write oidc_issuers' : 'SciTokens issuers (ssh:/USER scope grants): write scitokens_issuers'} to say so`);
+    const why = methods.includes('oidc') ? 'auth_method oidc' : 'jwt_username_claim is set';
+    notes.push(`line ${entries.get('issuers')!.line}: "issuers" are judged as ${legacyKind === 'oidc' ? `OIDC providers (accounts from their claims; their scope grants no account), because ${why}: write oidc_issuers` : 'SciTokens issuers (ssh:/USER scope grants): write scitokens_issuers'} to say so`);
   }
   for (const i of jwtIssuers) {
     if (i.kind === 'oidc' && i.audiences.length === 0) notes.push(`OIDC issuer ${i.issuer} has no oidc_audience: its JWTs are refused until you name the audience its tokens carry for this host`);
   }
 
   const userinfoUrl = one('userinfo_url')?.value ?? null;
+  let userinfoIssuer: string | null = null;
   if (userinfoUrl) {
-    // The token is sent there: only to an issuer's own origin.
+    // The token is sent there: only under its own issuer's URL, and only that issuer's tokens.
     let origin = '';
     try {
       origin = new URL(userinfoUrl).origin;
     } catch {
       fail('userinfo_url', `userinfo_url is not a URL: "${userinfoUrl}"`);
     }
-    if (!jwtIssuers.some((i) => new URL(i.issuer).origin === origin)) fail('userinfo_url', `userinfo_url must be on the origin of one of the issuers (the token is sent there), got ${origin}`);
+    const under = jwtIssuers.filter((i) => userinfoUrl.startsWith(`${i.issuer}/`)).sort((a, b) => b.issuer.length - a.issuer.length)[0];
+    if (!under) fail('userinfo_url', `userinfo_url must be on the origin of one of the issuers, under its URL (the token is sent there), got ${origin}`);
+    userinfoIssuer = under!.issuer;
     if (!entries.has('jwt_uid_claim')) fail('userinfo_url', 'userinfo_url is asked for the uid claim only: set jwt_uid_claim too');
   }
   if (entries.has('allowed_groups') && !entries.has('groups_claim')) fail('allowed_groups', `${named('allowed_groups')} needs groups_claim (the claim that lists groups)`);
+  if (entries.has('groups_claim') && !entries.has('allowed_groups')) fail('groups_claim', `${named('groups_claim')} is read only for allowed_groups: set the groups admitted`);
+  // Rules no configured provider reads would be ignored: refuse them instead.
+  const oidcIssuers = jwtIssuers.filter((i) => i.kind === 'oidc');
+  for (const key of ['jwt_username_claim', 'jwt_username_suffix', 'jwt_username_prefix']) {
+    if (entries.has(key) && oidcIssuers.length === 0) fail(key, `"${key}" maps OIDC providers' claims, and this config lists none (SciTokens issuers map by their scope): list the provider in oidc_issuers, or remove it`);
+  }
+  for (const key of ['jwt_username_suffix', 'jwt_username_prefix']) if (entries.has(key) && !usernameClaim) fail(key, `"${key}" needs jwt_username_claim (the claim it applies to)`);
+  // As SSSD wants fully qualified names with several domains: one username claim read at two issuers
+  // would let either issuer's "kate" log in as the local kate.
+  if (usernameClaim && oidcIssuers.length > 1) {
+    fail('jwt_username_claim', `jwt_username_claim names accounts by a claim each issuer chooses freely, and ${oidcIssuers.length} OIDC issuers are listed (${oidcIssuers.map((i) => i.issuer).join(', ')}): a user of one could log in as a user of another. Run one oauth-ssh-server per provider (socket=, see "Several providers"), or map by sub@issuer in a map file`);
+  }
 
   let clientId = '';
   let clientSecret = '';
@@ -324,9 +343,12 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
   let authUrl = one('auth_url')?.value ?? GLOBUS_ENVIRONMENTS[environment]!;
   if (!secureOrLoopback(authUrl)) fail('auth_url', `auth_url must use https (http only on loopback), got "${authUrl}"`);
   authUrl = new URL(authUrl).origin + new URL(authUrl).pathname.replace(/\/+$/, '');
+  // The router would always hand such tokens to Globus: an entry that can never judge anything is a mistake.
+  if (globus && jwtIssuers.some((i) => i.issuer === authUrl)) fail(issuerKeys[0]!, `issuer ${authUrl} is Globus Auth itself, which globus_auth already judges: remove it from the issuer lists`);
 
   const idpSuffix = one('idp_suffix')?.value.toLowerCase() ?? null;
   const mapFiles = many('map_file');
+  if (mapFiles.length && !globus && !usernameClaim) fail('map_file', 'map files apply to Globus identities and to OIDC claims with jwt_username_claim; this config has neither, so they would be ignored');
   if (globus && idpSuffix === null && mapFiles.length === 0) {
     fail('client_id', 'set idp_suffix or at least one map_file: without them no identity maps to a local account');
   }
@@ -346,8 +368,9 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
     }
   }
 
-  const permittedIdps = many('permitted_idps').map((p) => p.toLowerCase());
-  for (const p of permittedIdps) if (!UUID.test(p) && !DOMAIN.test(p)) fail('permitted_idps', `permitted_idps entry "${p}" is neither an IdP UUID nor a domain`);
+  // UUIDs and domains compare without case; an issuer URL (one realm of a Keycloak) exactly.
+  const permittedIdps = many('permitted_idps').map((p) => (/^https?:\/\//i.test(p) ? normalizeIssuer(p) : p.toLowerCase()));
+  for (const p of permittedIdps) if (!UUID.test(p) && !DOMAIN.test(p) && !(/^https?:\/\//.test(p) && secureOrLoopback(p))) fail('permitted_idps', `permitted_idps entry "${p}" is neither an IdP UUID, a domain nor an issuer URL`);
   const timeoutMinutes = int('authentication_timeout', 0, 0);
   const maxAge = entries.has('max_auth_age') ? int('max_auth_age', 1, 0) : null;
   // Both limits hold: the stricter one is the policy.
@@ -442,6 +465,7 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
       groupsClaim: one('groups_claim')?.value ?? null,
       uidClaim: one('jwt_uid_claim')?.value ?? null,
       userinfoUrl,
+      userinfoIssuer,
       requiredScopes: many('jwt_required_scope'),
     },
     socketPath,

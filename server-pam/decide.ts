@@ -10,6 +10,7 @@
  */
 import { InvalidAccountError, InvalidTokenError, OAuthSshError, ProviderUnavailableError, SessionViolationError, errorMessage } from '../shared/errors.js';
 import type { Authentication, Principal } from '../shared/providers/provider.js';
+import { secretHashPrefix } from '../shared/secret-hash.js';
 import { sanitizeForTerminal } from '../shared/sanitize.js';
 import { permittedAccounts, type AccountRules, type MappedAccount } from './accounts.js';
 import type { AccountLookup } from './passwd.js';
@@ -68,7 +69,7 @@ export function adviceFor(path: LoginPath, host: string | null, principal?: Prin
     return { newToken: 'connect again to start a new login', freshLogin: 'sign out at your identity provider, connect again and sign in afresh' };
   }
   // A verified Globus token names the host the client asked for; that name works for the user.
-  const fromToken = principal?.scopes.map((s) => GLOBUS_HOST_SCOPE.exec(s)?.[1]).find((h) => h && !UUID.test(h));
+  const fromToken = (Array.isArray(principal?.scopes) ? principal.scopes : []).map((s) => GLOBUS_HOST_SCOPE.exec(s)?.[1]).find((h) => h && !UUID.test(h));
   const name = sanitizeForTerminal(fromToken ?? host ?? '<host>', 120);
   return { newToken: `run \`oauth-ssh login ${name}\` to get a new token`, freshLogin: `run \`oauth-ssh login ${name} --force-login\`` };
 }
@@ -109,6 +110,13 @@ async function principalAndAccounts(ctx: DecisionContext, rawToken: string, opti
   return accounts;
 }
 
+/** An unexpected error's text goes to the audit log: never with the token in it, whatever a library put there. */
+function redacted(err: unknown, rawToken: string): unknown {
+  if (err instanceof OAuthSshError || rawToken.length < 8) return err;
+  const text = errorMessage(err);
+  return text.includes(rawToken) ? new Error(text.replaceAll(rawToken, `<token ${secretHashPrefix(rawToken)}>`)) : err;
+}
+
 function failed(err: unknown, trace: TraceStep[], out: Partial<Decision>, advice: Advice): Decision {
   // The step that threw is the one after the last that passed, unless it already recorded its failure.
   const order: TraceStep['step'][] = ['route', 'verify', 'policy', 'accounts', 'user'];
@@ -124,7 +132,7 @@ export async function decideAccounts(ctx: DecisionContext, rawToken: string, opt
     const accounts = await principalAndAccounts(ctx, rawToken, options, trace, out);
     return { result: 'MAXTRIES', code: 'OK', reason: 'answered', userMessage: '', ...out, accounts, trace };
   } catch (err) {
-    return failed(err, trace, out, adviceFor(options.path ?? 'token', ctx.hostName(), out.principal));
+    return failed(redacted(err, rawToken), trace, out, adviceFor(options.path ?? 'token', ctx.hostName(), out.principal));
   }
 }
 
@@ -149,6 +157,6 @@ export async function decideLogin(ctx: DecisionContext, rawToken: string, reques
     trace.push({ step: 'user', ok: true, detail: `${requestedUser} is permitted through ${match.identity.username} (${match.via})` });
     return { result: 'SUCCESS', code: 'OK', reason: `login as ${requestedUser} via ${principal.auditIdentity} (${principal.provider.name}, ${match.via})`, userMessage: '', ...out, accounts, trace };
   } catch (err) {
-    return failed(err, trace, out, adviceFor(options.path ?? 'token', ctx.hostName(), out.principal));
+    return failed(redacted(err, rawToken), trace, out, adviceFor(options.path ?? 'token', ctx.hostName(), out.principal));
   }
 }

@@ -6,8 +6,29 @@
  */
 import { ConfigError } from '../shared/errors.js';
 
-/** Identity (lower-cased username or UUID) -> local account names. */
+/** Identity (as written) -> local account names. Look keys up with mappedAccounts. */
 export type AccountMap = Map<string, string[]>;
+
+/** Case folding for ASCII only: a full-Unicode fold would make the Kelvin sign an ASCII "k". */
+export const asciiLower = (s: string) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+
+const folded = new WeakMap<AccountMap, AccountMap>();
+
+/**
+ * The accounts a map file gives `key`: exactly as written (an OIDC `sub` is
+ * case-sensitive), or with `foldCase` ignoring ASCII case (Globus usernames
+ * and UUIDs, email addresses).
+ */
+export function mappedAccounts(map: AccountMap, key: string, foldCase: boolean): string[] {
+  if (!foldCase) return map.get(key) ?? [];
+  let index = folded.get(map);
+  if (!index) {
+    index = new Map();
+    for (const [k, accounts] of map) index.set(asciiLower(k), [...new Set([...(index.get(asciiLower(k)) ?? []), ...accounts])]);
+    folded.set(map, index);
+  }
+  return index.get(asciiLower(key)) ?? [];
+}
 
 const ACCOUNT = /^[a-z_][a-z0-9_.-]*\$?$/i;
 
@@ -19,8 +40,7 @@ export function parseMapFile(text: string, file: string): AccountMap {
     const [identity, ...accounts] = tokens;
     if (accounts.length === 0) throw new ConfigError(file, `"${identity}" maps to no account; write: ${identity} ACCOUNT[, ACCOUNT...]`, index + 1);
     for (const a of accounts) if (!ACCOUNT.test(a)) throw new ConfigError(file, `"${a}" is not a valid account name`, index + 1);
-    const key = identity!.toLowerCase();
-    map.set(key, [...new Set([...(map.get(key) ?? []), ...accounts])]);
+    map.set(identity!, [...new Set([...(map.get(identity!) ?? []), ...accounts])]);
   });
   return map;
 }

@@ -43,10 +43,13 @@ export function policyIsSet(policy: SessionPolicy): boolean {
 function idpPermitted(auth: Authentication, permitted: string[]): boolean {
   if (permitted.length === 0) return true;
   if (!auth.idp) return false;
-  return permitted.includes(auth.idp.id.toLowerCase()) || auth.idp.domains.some((d) => permitted.includes(d));
+  // By UUID or issuer URL exactly, or by one of the IdP's domains (an issuer's host: all its realms).
+  return permitted.includes(auth.idp.id) || permitted.includes(auth.idp.id.toLowerCase()) || auth.idp.domains.some((d) => permitted.includes(d));
 }
 
-const fresh = (a: Authentication, maxAge: number | null, now: number) => maxAge === null || (a.authTime !== null && now - a.authTime <= maxAge);
+/** Tolerated clock difference: a login "in the future" beyond it proves nothing about its age. */
+const CLOCK_SKEW_S = 60;
+const fresh = (a: Authentication, maxAge: number | null, now: number) => maxAge === null || (a.authTime !== null && a.authTime <= now + CLOCK_SKEW_S && now - a.authTime <= maxAge);
 const usedMfa = (a: Authentication) => Boolean(a.amr?.includes('mfa') || (a.acr !== null && MFA_ACR_VALUES.includes(a.acr)));
 const mfaOk = (a: Authentication, mfa: boolean) => !mfa || usedMfa(a);
 const acrOk = (a: Authentication, values: string[]) => values.length === 0 || (a.acr !== null && values.includes(a.acr));
@@ -58,11 +61,14 @@ export function checkSessionPolicy(principal: Principal, policy: SessionPolicy, 
   const { permittedIdps, maxAuthAge, mfa, acrValues, amrValues, allowedGroups } = policy;
   const issuer = sanitizeForTerminal(principal.provider.name);
   // The user cannot fix a provider that does not send a claim: say so, and whom to ask.
-  const notSent = (claims: string) =>
-    new SessionViolationError(`this host's policy needs the ${claims} of your login, and tokens from ${issuer} carry none (the provider does not send it); ask this host's administrator`);
+  const notSent = (what: string, ...claims: string[]) => {
+    const unreadable = claims.filter((c) => principal.unreadableClaims.includes(c));
+    if (unreadable.length) return new SessionViolationError(`this host's policy needs the ${what} of your login, and tokens from ${issuer} carry ${unreadable.join(', ')} in a form this host cannot read; ask this host's administrator`);
+    return new SessionViolationError(`this host's policy needs the ${what} of your login, and tokens from ${issuer} carry none (the provider does not send it); ask this host's administrator`);
+  };
 
   if (allowedGroups.length > 0) {
-    if (principal.groups === null) throw notSent('groups');
+    if (principal.groups === null) throw notSent('groups', ...principal.unreadableClaims);
     if (!principal.groups.some((g) => allowedGroups.includes(g))) throw new SessionViolationError(`this host admits members of ${allowedGroups.join(', ')} only`);
   }
   const all = principal.authentications;
@@ -78,23 +84,24 @@ export function checkSessionPolicy(principal: Principal, policy: SessionPolicy, 
   }
   if (maxAuthAge !== null && !fromPermitted.some((a) => fresh(a, maxAuthAge, now))) {
     const known = fromPermitted.filter((a) => a.authTime !== null);
-    if (known.length === 0) throw notSent('authentication time (auth_time)');
+    if (known.length === 0) throw notSent('authentication time (auth_time)', 'auth_time');
     const newest = known.reduce((a, b) => (a.authTime! >= b.authTime! ? a : b));
+    if (newest.authTime! > now + CLOCK_SKEW_S) throw new SessionViolationError(`your login's time (auth_time) is in the future; check the clocks of this host and of ${issuer}`);
     throw new SessionViolationError(
       `your last login at ${sanitizeForTerminal(newest.idp?.name ?? 'your identity provider')} was ${formatDuration(now - newest.authTime!)} ago; this host requires one within ${formatDuration(maxAuthAge)}: ${fix}`,
     );
   }
   const candidates = fromPermitted.filter((a) => fresh(a, maxAuthAge, now));
   if (mfa && !candidates.some(usedMfa)) {
-    if (candidates.every((a) => a.amr === null && a.acr === null)) throw notSent('authentication methods (amr or acr)');
+    if (candidates.every((a) => a.amr === null && a.acr === null)) throw notSent('authentication methods (amr or acr)', 'amr', 'acr');
     throw new SessionViolationError(`this host requires multi-factor authentication (MFA) and your recent login did not use it: ${fix} and use MFA`);
   }
   if (acrValues.length > 0 && !candidates.some((a) => acrOk(a, acrValues))) {
-    if (candidates.every((a) => a.acr === null)) throw notSent('authentication class (acr)');
+    if (candidates.every((a) => a.acr === null)) throw notSent('authentication class (acr)', 'acr');
     throw new SessionViolationError(`this host requires an authentication of class ${acrValues.join(' or ')} (e.g. MFA): ${fix}`);
   }
   if (amrValues.length > 0 && !candidates.some((a) => amrOk(a, amrValues))) {
-    if (candidates.every((a) => a.amr === null)) throw notSent('authentication methods (amr)');
+    if (candidates.every((a) => a.amr === null)) throw notSent('authentication methods (amr)', 'amr');
     throw new SessionViolationError(`this host requires authentication by ${amrValues.join(' or ')}: ${fix}`);
   }
   throw new SessionViolationError(`no single login of your session meets all of this host's requirements at once: ${fix}`);

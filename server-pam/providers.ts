@@ -9,6 +9,7 @@
  * reason. The daemon, `explain` and `check` all build their providers here.
  */
 import { InvalidTokenError } from '../shared/errors.js';
+import { sanitizeForTerminal } from '../shared/sanitize.js';
 import { GlobusAuth } from '../shared/providers/globus.js';
 import { createHttpStack } from '../shared/providers/http-stack.js';
 import { OidcDeviceProvider } from '../shared/providers/oidc-device.js';
@@ -54,9 +55,12 @@ export function mappingProfile(config: ServerConfig, kind: ProviderKind): Mappin
   const uidRule = config.claims.uidClaim !== null;
   if (kind === 'scitokens') return { ...none, scopeGrants: true, uidRule };
   const { usernameClaim, usernameSuffix, usernamePrefix } = config.claims;
-  // Map files apply to an OIDC issuer's claims only when the admin opted into claim mapping:
-  // map files written for Globus usernames must not silently apply to another issuer.
-  return { ...none, usernameClaim, usernameSuffix, usernamePrefix, mapFileKeys: usernameClaim ? 'claims' : 'none', uidRule };
+  // Map files apply to an OIDC issuer's claims only when the admin opted into claim mapping. When they
+  // serve several providers (Globus and OIDC, or two OIDC issuers), a bare key could name people at
+  // either: then only sub@issuer keys count for OIDC tokens.
+  const readers = (config.globus ? 1 : 0) + config.jwtIssuers.filter((i) => i.kind === 'oidc').length;
+  const mapFileKeys = !usernameClaim ? 'none' : readers > 1 ? 'qualified' : 'claims';
+  return { ...none, usernameClaim, usernameSuffix, usernamePrefix, mapFileKeys, uidRule };
 }
 
 export function buildProviders(config: ServerConfig, overrides: ProviderOverrides = {}): ProviderSet {
@@ -77,7 +81,7 @@ export function buildProviders(config: ServerConfig, overrides: ProviderOverride
         ? new OidcIntrospector({ ...config.introspection, audiences: jwt.audiences, httpTimeout: config.httpTimeout, cacheTtl, http })
         : null;
     if (introspector) closers.push(() => introspector.close());
-    const verifier = new OidcIssuer({ issuer: jwt.issuer, kind: jwt.kind, audiences: jwt.audiences, groupsClaim: config.claims.groupsClaim, uidClaim: config.claims.uidClaim, userinfoUrl: config.claims.userinfoUrl, requiredScopes: config.claims.requiredScopes, http, introspector });
+    const verifier = new OidcIssuer({ issuer: jwt.issuer, kind: jwt.kind, audiences: jwt.audiences, groupsClaim: config.claims.groupsClaim, uidClaim: config.claims.uidClaim, userinfoUrl: config.claims.userinfoIssuer === jwt.issuer ? config.claims.userinfoUrl : null, requiredScopes: config.claims.requiredScopes, http, introspector });
     providers.push({ kind: jwt.kind, issuer: jwt.issuer, name: jwt.issuer, verifier, profile: mappingProfile(config, jwt.kind), introspects: introspector !== null });
   }
 
@@ -104,12 +108,13 @@ export function buildProviders(config: ServerConfig, overrides: ProviderOverride
 
 /** The one provider that judges `token`; throws InvalidTokenError when none claims it. */
 export function routeToken(providers: ConfiguredProvider[], token: string): ConfiguredProvider {
-  const issuer = unverifiedIssuer(token);
-  if (issuer !== null) {
-    const match = providers.find((p) => p.issuer === issuer);
+  const claimed = unverifiedIssuer(token);
+  if (claimed.jwt) {
+    if (claimed.issuer === null) throw new InvalidTokenError('the token is a JWT that names no issuer (iss)');
+    const match = providers.find((p) => p.issuer === claimed.issuer);
     if (match) return match;
     const trusted = providers.filter((p) => p.kind !== 'globus').map((p) => p.issuer);
-    throw new InvalidTokenError(`tokens from ${issuer} are not accepted here${trusted.length ? ` (this host trusts ${trusted.join(', ')})` : ''}`);
+    throw new InvalidTokenError(`tokens from ${sanitizeForTerminal(claimed.issuer, 200)} are not accepted here${trusted.length ? ` (this host trusts ${trusted.join(', ')})` : ''}`);
   }
   const introspector = providers.find((p) => p.introspects);
   if (introspector) return introspector;

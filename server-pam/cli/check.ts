@@ -24,7 +24,8 @@ function mappingRules(profile: MappingProfile, config: ServerConfig): string[] {
   if (profile.idpSuffix) rules.push(`idp_suffix ${profile.idpSuffix}`);
   if (profile.usernameClaim) rules.push(`the ${profile.usernameClaim} claim${profile.usernameSuffix ? ` minus ${profile.usernameSuffix}` : ''}${profile.usernamePrefix ? ` after ${profile.usernamePrefix}` : ''}`);
   if (config.mapFiles.length && profile.mapFileKeys === 'identity') rules.push('map files (by identity username or UUID)');
-  if (config.mapFiles.length && profile.mapFileKeys === 'claims') rules.push('map files (by sub, the username claim, preferred_username, verified email)');
+  if (config.mapFiles.length && profile.mapFileKeys === 'claims') rules.push('map files (by sub@issuer, sub, the username claim, verified email)');
+  if (config.mapFiles.length && profile.mapFileKeys === 'qualified') rules.push('map files (by sub@issuer only: several providers read them)');
   if (profile.scopeGrants) rules.push('scope grants ssh:/USER (a bare ssh grants nothing)');
   return rules;
 }
@@ -52,6 +53,10 @@ export function describeConfig(config: ServerConfig): CheckLine[] {
       const needs = [p.maxAuthAge !== null && 'auth_time', (p.mfa || p.amrValues.length > 0) && 'amr', (p.mfa || p.acrValues.length > 0) && 'acr', p.allowedGroups.length > 0 && config.claims.groupsClaim].filter(Boolean);
       if (needs.length) lines.push({ level: 'note', text: `${provider.name}: the policy reads ${needs.join(', ')} from its tokens; a provider that does not send them refuses everyone, naming the claim (see the README's provider table)` });
     }
+  }
+  const hosts = config.jwtIssuers.map((i) => new URL(i.issuer).hostname.toLowerCase());
+  for (const host of new Set(hosts.filter((h, i) => hosts.indexOf(h) !== i))) {
+    if (p.permittedIdps.includes(host)) lines.push({ level: 'note', text: `permitted_idps ${host} admits every issuer on that host (all its realms); name one issuer by its URL to admit only it` });
   }
   if (policyIsSet(p)) {
     const parts = [

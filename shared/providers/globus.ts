@@ -203,8 +203,11 @@ export class GlobusAuth implements TokenVerifier, DeviceFlowProvider {
     if (!scopes.some((s) => accepted.includes(s))) {
       throw new InvalidTokenError(`the token is not for this host: it needs the scope ${accepted[1] ?? accepted[0]}`);
     }
-    const authentications = isObject(intro.session_info) && isObject(intro.session_info.authentications) ? intro.session_info.authentications : {};
-    const identityIds = [...(Array.isArray(intro.identities_set) ? intro.identities_set : []), ...Object.keys(authentications)].map((s) => String(s).toLowerCase());
+    // Only the identities linked to the token's account map to accounts, and only their logins count for the policy.
+    const identityIds = (Array.isArray(intro.identities_set) ? intro.identities_set : []).map((s) => String(s).toLowerCase());
+    const linkedIds = new Set(identityIds);
+    const allAuthentications = isObject(intro.session_info) && isObject(intro.session_info.authentications) ? intro.session_info.authentications : {};
+    const authentications = Object.fromEntries(Object.entries(allAuthentications).filter(([id]) => linkedIds.has(id.toLowerCase())));
     const { identities, idps } = await this.identities(identityIds);
     const idpById = new Map(idps.map((p) => [p.id, p]));
     const idpOf = (id: string | null | undefined): IdentityProviderInfo | null => (id ? idpById.get(id.toLowerCase()) ?? { id: id.toLowerCase(), name: id, domains: [] } : null);
@@ -229,6 +232,7 @@ export class GlobusAuth implements TokenVerifier, DeviceFlowProvider {
       authentications: sessions,
       groups: null,
       posixUid: null,
+      unreadableClaims: [],
       claims: {},
     };
   }

@@ -43,14 +43,15 @@ export const normalizeIssuer = (iss: string) => iss.replace(/\/+$/, '');
 
 const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
 
-/** The unverified `iss` of a token that parses as a JWT; null for anything else (opaque tokens). Routing only: never trusted. */
-export function unverifiedIssuer(token: string): string | null {
+/** Whether a token parses as a JWT, and the `iss` it claims (unverified: for routing only, never trusted). */
+export function unverifiedIssuer(token: string): { jwt: false } | { jwt: true; issuer: string | null } {
+  let iss: unknown;
   try {
-    const iss = decodeJwt(token).iss;
-    return typeof iss === 'string' ? normalizeIssuer(iss) : null;
+    iss = decodeJwt(token).iss;
   } catch {
-    return null;
+    return { jwt: false };
   }
+  return { jwt: true, issuer: typeof iss === 'string' && iss !== '' ? normalizeIssuer(iss) : null };
 }
 
 /** A claim by name, or by a `/`-separated path into nested objects (SCIM extensions use ':' in their names). */
@@ -63,9 +64,11 @@ export function claimAt(claims: Claims, path: string): unknown {
   return value;
 }
 
-export function groupsOf(claims: Claims, claim: string): string[] {
-  const v = claims[claim];
-  return Array.isArray(v) ? v.filter((g): g is string => typeof g === 'string') : typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : [];
+/** The groups a claim (or `/`-path) lists; a string is ONE group ("Domain Users"); null when the claim is absent or unreadable. */
+export function groupsOf(claims: Claims, claim: string): string[] | null {
+  const v = claimAt(claims, claim);
+  if (Array.isArray(v)) return v.filter((g): g is string => typeof g === 'string');
+  return typeof v === 'string' ? [v] : null;
 }
 
 function uidOf(value: unknown): number | null {
@@ -105,7 +108,8 @@ export class OidcIssuer implements TokenVerifier {
   }
 
   private async verifiedClaims(token: string): Promise<Claims & { sub: string; iss: string }> {
-    if (unverifiedIssuer(token) === this.issuer) return this.jwt.verify(token);
+    const claimed = unverifiedIssuer(token);
+    if (claimed.jwt && claimed.issuer === this.issuer) return this.jwt.verify(token);
     if (this.options.introspector) return this.options.introspector.verify(token);
     throw new InvalidTokenError(`the token is not a JWT from ${this.issuer}, and this host does not introspect that issuer's opaque tokens (introspection_issuer)`);
   }
@@ -116,17 +120,26 @@ export class OidcIssuer implements TokenVerifier {
 
   /** Verified claims -> the Principal every provider produces (public for the decision-space test). */
   async principal(claims: Claims & { sub: string }, token: string): Promise<Principal> {
+    // jose checks only that sub is present: a person needs a name.
+    if (typeof claims.sub !== 'string' || claims.sub === '') throw new InvalidTokenError('the token names no subject (sub)');
     const scopes = scopesOf(claims);
     const missing = (this.options.requiredScopes ?? []).filter((s) => !scopes.includes(s));
     if (missing.length) throw new InvalidTokenError(`the token lacks the scope ${missing.join(' ')} that this host requires`);
     const { groupsClaim, uidClaim, userinfoUrl } = this.options;
     let uid = uidClaim ? uidOf(claimAt(claims, uidClaim)) : null;
     if (uidClaim && uid === null && userinfoUrl) uid = uidOf(claimAt(await fetchProtectedJson(userinfoUrl, token, this.options.http), uidClaim)); // IDCS: /admin/v1/Me
+    // A claim that is there in a form we cannot read is not "missing": say so when a rule needs it.
+    const unreadable = [
+      claims.auth_time !== undefined && typeof claims.auth_time !== 'number' && 'auth_time',
+      claims.amr !== undefined && !Array.isArray(claims.amr) && 'amr',
+      claims.acr !== undefined && typeof claims.acr !== 'string' && 'acr',
+      groupsClaim && claimAt(claims, groupsClaim) !== undefined && groupsOf(claims, groupsClaim) === null && groupsClaim,
+    ].filter((c): c is string => typeof c === 'string');
     const authentication: Authentication = {
       identityId: claims.sub,
       idp: this.idp,
       authTime: typeof claims.auth_time === 'number' ? claims.auth_time : null,
-      amr: Array.isArray(claims.amr) ? claims.amr.map(String) : null,
+      amr: Array.isArray(claims.amr) ? claims.amr.filter((m): m is string => typeof m === 'string') : null,
       acr: typeof claims.acr === 'string' ? claims.acr : null,
     };
     const displayName = humanName(claims);
@@ -144,6 +157,7 @@ export class OidcIssuer implements TokenVerifier {
       identities: [{ id: claims.sub, username: auditIdentity, idp: this.idp }],
       authentications: [authentication],
       groups: groupsClaim ? groupsOf(claims, groupsClaim) : null,
+      unreadableClaims: unreadable,
       posixUid: uid,
       claims,
     };

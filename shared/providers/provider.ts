@@ -59,6 +59,8 @@ export interface Principal {
   groups: string[] | null;
   /** The POSIX uid the provider vouches for (token claim or userinfo); null when it says none. */
   posixUid: number | null;
+  /** Claims present in a form this host cannot read (auth_time as a string...): refusals name them as such. */
+  unreadableClaims: string[];
   /** The verified claims that OIDC mapping rules read; {} for Globus. */
   claims: Record<string, unknown>;
 }

@@ -116,3 +116,22 @@ test('session policy: authentication_timeout, permitted_idps by domain and UUID,
   t.regex(noMfa.output, /requires multi-factor authentication/);
   t.is((await login(['mfa true', 'authentication_timeout 60', 'permitted_idps example.org'], 'alice@example.org', { mfa: true })).code, 0);
 });
+
+test('only the token\'s linked identities map, and only their logins count for the policy', async (t) => {
+  const idp = await startTestIdp(t);
+  const alice = await createTestUser(t);
+  const bob = await createTestUser(t);
+  const server = await startTestServer(t, { authUrl: idp.url, mapFile: `alice@example.org ${alice.name}\nbob@example.org ${bob.name}\n`, lines: ['mfa true'] });
+  const token = await tokenFor(idp, 'alice@example.org');
+  // A session that also names bob's MFA login, while the token's account links alice only: a real Globus should not say so.
+  const now = Math.floor(Date.now() / 1000);
+  const body = { active: true, scope: 'https://auth.globus.org/scopes/ssh.example.org/ssh', sub: IDS.alice, username: 'alice@example.org', exp: now + 600, iat: now, identities_set: [IDS.alice], session_info: { authentications: { [IDS.alice]: { idp: IDS.idpUniversity, auth_time: now, amr: ['pwd'] }, [IDS.bob]: { idp: IDS.idpUniversity, auth_time: now, amr: ['pwd', 'mfa'] } } } };
+  const fault = () => idp.control('POST', 'faults', { path_prefix: '/v2/oauth2/token/introspect', status: 200, count: 1, body: JSON.stringify(body) });
+  await fault();
+  const asAlice = await pamtester(server.service, alice.name, ['authenticate'], `${token}\n`);
+  t.true(asAlice.stderr.includes(PAM_TEXT.AUTH_ERR), 'bob\'s MFA does not satisfy the policy for alice');
+  t.regex(asAlice.messages, /requires multi-factor authentication/);
+  await fault();
+  const asBob = await pamtester(server.service, bob.name, ['authenticate'], `${token}\n`);
+  t.false(asBob.code === 0, 'bob is not linked to the token: no login as bob');
+});

@@ -150,10 +150,23 @@ test('OIDC JWTs: groups allow-list, authentication age from auth_time, acr and a
   }
 });
 
-test('OIDC JWT claims name no account unless jwt_username_claim opts in', async (t) => {
-  const { issuer, user, login } = await oidcWorld(t, [], 'mapped@corp.example USER\n');
-  const result = await login(user.name, await issuer.mint({ sub: 's', aud: AUD, email: 'mapped@corp.example', preferred_username: user.name }));
-  t.true(result.stderr.includes(PAM_TEXT.USER_UNKNOWN), 'Globus-style map files do not apply to another issuer by accident');
+test('OIDC JWT claims name no account unless jwt_username_claim opts in: a map file nobody reads is refused', async (t) => {
+  const error = await t.throwsAsync(oidcWorld(t, [], 'mapped@corp.example USER\n'));
+  t.regex(error!.message, /map files apply to Globus identities and to OIDC claims with jwt_username_claim; this config has neither/);
+});
+
+test('userinfo_url is asked only with tokens of the issuer it lives under', async (t) => {
+  const a = await startJwtIssuer(t);
+  const b = await startJwtIssuer(t);
+  const user = await createTestUser(t);
+  const server = await startServerWithLines(t, ['auth_method scitokens', `scitokens_issuers ${a.issuer} ${b.issuer}`, `scitokens_audience ${AUD}`, 'jwt_uid_claim uidNumber', `userinfo_url ${a.issuer}/admin/v1/Me`]);
+  a.setMe('b-user', { uidNumber: user.uid });
+  const fromB = await pamtester(server.service, user.name, ['authenticate'], `${await b.mint({ sub: 'b-user', aud: AUD, scope: `ssh:/${user.name}` })}\n`);
+  t.true(fromB.stderr.includes(PAM_TEXT.USER_UNKNOWN), 'no uid for B\'s token: A was not asked');
+  t.is(a.meRequests(), 0, 'B\'s token never went to A');
+  a.setMe('a-user', { uidNumber: user.uid });
+  t.is((await pamtester(server.service, user.name, ['authenticate'], `${await a.mint({ sub: 'a-user', aud: AUD, scope: `ssh:/${user.name}` })}\n`)).code, 0);
+  t.is(a.meRequests(), 1);
 });
 
 test('a JWT-only server (auth_method scitokens, no Globus): JWTs log in, opaque tokens are refused with a reason', async (t) => {

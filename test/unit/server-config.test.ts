@@ -32,7 +32,7 @@ test('the Globus/XSEDE grammar: comments anywhere, commas and spaces, merged mul
   t.is(config.socketPath, '/run/oauth-ssh/pam.sock');
 });
 
-test('map files merge and are keyed case-insensitively', async (t) => {
+test('map files merge; keys are kept as written (Globus usernames are looked up ignoring ASCII case)', async (t) => {
   const dir = await tempDir(t);
   const a = join(dir, 'a.map');
   const b = join(dir, 'b.map');
@@ -40,8 +40,10 @@ test('map files merge and are keyed case-insensitively', async (t) => {
   await writeFile(b, `${ID} svc # service identity\n`);
   const file = await configFile(t, `client_id ${ID}\nclient_secret x\nmap_file ${a}\nmap_file ${b}\n`);
   const config = loadServerConfig(file);
-  t.deepEqual(config.accountMap.get('alice@example.org'), ['alice', 'ops', 'alice2']);
-  t.deepEqual(config.accountMap.get(ID), ['svc']);
+  const { mappedAccounts } = await import('../../server-pam/map-file.js');
+  t.deepEqual(mappedAccounts(config.accountMap, 'ALICE@example.org', true), ['alice', 'ops', 'alice2']);
+  t.deepEqual(mappedAccounts(config.accountMap, 'alice@example.org', false), ['alice2'], 'exactly as written, for case-sensitive keys (an OIDC sub)');
+  t.deepEqual(mappedAccounts(config.accountMap, ID, true), ['svc']);
   t.throws(() => parseMapFile('alice@example.org\n', 'm'), { message: /m:1: "alice@example.org" maps to no account/ });
   t.throws(() => parseMapFile('x@y.org ../etc\n', 'm'), { message: /not a valid account name/ });
 });

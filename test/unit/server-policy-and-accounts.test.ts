@@ -13,7 +13,7 @@ const advice = { freshLogin: 'run `oauth-ssh login host.example --force-login`' 
 function principal(authentications: Array<Partial<Authentication>>, extra: Partial<Principal> = {}): Principal {
   return {
     tokenHash: 'abc', provider: { kind: 'globus', issuer: 'https://auth.globus.org', name: 'Globus Auth' }, subject: 's', displayName: 'alice@example.org', auditIdentity: 'alice@example.org',
-    clientId: 'c', scopes: [], expiresAt: NOW + 100, identities: [], groups: null, posixUid: null, claims: {},
+    clientId: 'c', scopes: [], expiresAt: NOW + 100, identities: [], groups: null, posixUid: null, unreadableClaims: [], claims: {},
     authentications: authentications.map((a, i) => ({ identityId: `id${i}`, idp: uni, authTime: NOW, amr: [], acr: null, ...a })),
     ...extra,
   };
