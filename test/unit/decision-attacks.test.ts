@@ -132,3 +132,16 @@ test('an unexpected error\'s text never carries the token into the audit log', a
   t.false(decision.reason.includes(token));
   t.regex(decision.reason, /<token [0-9a-f]{12}>/);
 });
+
+test('advice fits the path the user came by, and names no host the server cannot know', async (t) => {
+  const { adviceFor, failure } = await import('../../server-pam/decide.js');
+  const { InvalidTokenError, SessionViolationError } = await import('../../shared/errors.js');
+  const device = adviceFor('device', 'ssh.example.org');
+  t.regex(failure(new InvalidTokenError('the token has expired'), device).userMessage, /connect again to start a new login/);
+  t.notRegex(`${device.newToken} ${device.freshLogin}`, /oauth-ssh login/, 'a plain-ssh user has no client to run');
+  t.is(adviceFor('token', null).newToken, 'run `oauth-ssh login <host>` to get a new token');
+  t.is(adviceFor('token', 'ssh.example.org').freshLogin, 'run `oauth-ssh login ssh.example.org --force-login`');
+  const globus = { scopes: ['https://auth.globus.org/scopes/864f1f73-da90-4bcd-9a1c-30d9feb10907/ssh', 'https://auth.globus.org/scopes/login.example.org/ssh'] } as never;
+  t.is(adviceFor('token', 'other.example.org', globus).freshLogin, 'run `oauth-ssh login login.example.org --force-login`', 'the host the verified token was asked for');
+  t.regex(failure(new SessionViolationError('x'), device).userMessage, /^oauth-ssh: x\.$/);
+});
