@@ -48,7 +48,7 @@ try {
   t.teardown(() => daemon.close());
   const sshd = await startSshd(t, {
     // Key logins never pass our auth module: its account stage ignores them and pam_permit decides.
-    pamStack: [`auth [success=done default=die] ${BRIDGE_SO} socket=${daemon.socketPath}`, `account [success=ok ignore=ignore default=bad] ${BRIDGE_SO}`, 'account required pam_permit.so', 'session required pam_permit.so', ''].join('\n'),
+    pamStack: [`auth [success=done default=die] ${BRIDGE_SO} socket=${daemon.socketPath}`, `account [success=ok ignore=ignore default=bad] ${BRIDGE_SO} socket=${daemon.socketPath}`, 'account required pam_permit.so', 'session required pam_permit.so', ''].join('\n'),
     config: ['PubkeyAuthentication yes', 'AuthenticationMethods publickey keyboard-interactive'],
   });
   const client = await clientEnv(t, idp.url, sshd, user.name);

@@ -50,7 +50,7 @@ try {
   const daemon = await startDaemon(loadServerConfig(configFile), { audit: async (e) => void audit.push(e), log: () => {} });
   t.teardown(() => daemon.close());
   const sshd = await startSshd(t, {
-    pamStack: [`auth [success=done maxtries=die new_authtok_reqd=done default=die] ${BRIDGE_SO} socket=${daemon.socketPath}`, `account required ${BRIDGE_SO}`, 'session required pam_permit.so', ''].join('\n'),
+    pamStack: [`auth [success=done maxtries=die new_authtok_reqd=done default=die] ${BRIDGE_SO} socket=${daemon.socketPath}`, `account required ${BRIDGE_SO} socket=${daemon.socketPath}`, 'session required pam_permit.so', ''].join('\n'),
   });
   console.log(indent(`sshd on 127.0.0.1:${sshd.port}, PAM service /etc/pam.d/${sshd.serviceName}\naccount ${user.name} <- alice@example.org (map file); policy: a login within the last 60 min`));
 

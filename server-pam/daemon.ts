@@ -15,6 +15,7 @@ import { handleAuthentication, type HandlerDeps } from './handle-auth.js';
 import { lookupAccount } from './passwd.js';
 import { PamConversation } from './protocol.js';
 import { buildProviders, type ProviderSet } from './providers.js';
+import { TicketBook } from './tickets.js';
 
 /** Longest one authentication may hold a connection; sshd's LoginGraceTime is shorter. */
 const CONNECTION_LIMIT_MS = 10 * 60_000;
@@ -102,6 +103,7 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
     deps.device = { ...set.device, options: { deadlineSeconds: config.deviceFlowDeadline, qr: config.deviceQr, template: config.devicePromptTemplate, qrMargin: config.deviceQrMargin } };
   }
 
+  const tickets = new TicketBook();
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);
@@ -115,7 +117,15 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
           conv.readRequest(),
           new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no request within 5 s')), REQUEST_TIMEOUT_MS).unref()),
         ]);
-        conv.finish(await handleAuthentication(deps, request, conv));
+        if (request.verb === 'CHECK') {
+          // acct_mgmt / setcred: only a real, unexpired ticket of this user and service says "ours".
+          const { ticket, user, service } = request.check;
+          conv.finish(tickets.confirm(ticket, user, service) ? 'SUCCESS' : 'IGNORE');
+          return;
+        }
+        const result = await handleAuthentication(deps, request.request, conv);
+        if (result === 'SUCCESS') conv.ticket(tickets.issue(request.request.user, request.request.service));
+        conv.finish(result);
       } catch (err) {
         log(`oauth-ssh-server: authentication aborted: ${errorMessage(err)}`);
         conv.finish('AUTHINFO_UNAVAIL');

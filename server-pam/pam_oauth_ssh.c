@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,20 +35,26 @@
 #define DEFAULT_DEADLINE_S 300
 #define MAX_LINE 65536
 #define MAX_DAEMON_LINES 64
-#define HANDLED_KEY "pam_oauth_ssh_authenticated"
+/* KEEPALIVEs do not count as lines (a device login waits minutes); they have their own bound. */
+#define MAX_KEEPALIVES 1024
+#define TICKET_LEN 64
+#define HANDLED_KEY "pam_oauth_ssh_ticket"
 /*
- * sshd runs pam_authenticate in a separate process and only carries the PAM
- * environment back to the process that calls pam_setcred, so the "this
- * module authenticated the user" mark travels there too. It also ends up in
- * the session's environment, where it tells no secret.
+ * sshd runs pam_authenticate in a separate process and carries only the PAM
+ * environment back to the process that calls pam_acct_mgmt and pam_setcred.
+ * So a successful authentication leaves the daemon's ticket (random, bound
+ * to the user and service, short-lived) there, and those entry points ask
+ * the daemon whether it is real: a mark anyone can set proves nothing.
  */
-#define HANDLED_ENV "OAUTH_SSH_AUTHENTICATED"
+#define TICKET_ENV "OAUTH_SSH_TICKET"
 
 struct options {
   const char *socket_path;
   int timeout_ms;
   int deadline_s;
   uid_t daemon_uid;
+  gid_t daemon_gid;
+  int daemon_gid_set;
   int debug;
   /* GO's module argument: which Globus environment the PAM line expects (the daemon checks it). */
   const char *environment;
@@ -82,6 +89,8 @@ static int parse_options(pam_handle_t *pamh, int argc, const char **argv, struct
   o->timeout_ms = DEFAULT_TIMEOUT_S * 1000;
   o->deadline_s = DEFAULT_DEADLINE_S;
   o->daemon_uid = 0;
+  o->daemon_gid = 0;
+  o->daemon_gid_set = 0;
   o->debug = 0;
   o->environment = NULL;
   for (int i = 0; i < argc; i++) {
@@ -94,13 +103,16 @@ static int parse_options(pam_handle_t *pamh, int argc, const char **argv, struct
       o->deadline_s = v;
     } else if (strncmp(argv[i], "daemon_uid=", 11) == 0 && parse_int(argv[i] + 11, 0, 0x7fffffff, &v) == 0) {
       o->daemon_uid = (uid_t)v;
+    } else if (strncmp(argv[i], "daemon_gid=", 11) == 0 && parse_int(argv[i] + 11, 0, 0x7fffffff, &v) == 0) {
+      o->daemon_gid = (gid_t)v;
+      o->daemon_gid_set = 1;
     } else if (strcmp(argv[i], "debug") == 0) {
       o->debug = 1;
     } else if (strncmp(argv[i], "environment=", 12) == 0 && argv[i][12] != '\0' && strlen(argv[i] + 12) <= 32 &&
                strspn(argv[i] + 12, "abcdefghijklmnopqrstuvwxyz") == strlen(argv[i] + 12)) {
       o->environment = argv[i] + 12;
     } else {
-      pam_syslog(pamh, LOG_ERR, "bad module argument \"%s\" (expected socket=/PATH, timeout=S, deadline=S, daemon_uid=N, environment=NAME, debug)", argv[i]);
+      pam_syslog(pamh, LOG_ERR, "bad module argument \"%s\" (expected socket=/PATH, timeout=S, deadline=S, daemon_uid=N, daemon_gid=N, environment=NAME, debug)", argv[i]);
       return -1;
     }
   }
@@ -108,6 +120,19 @@ static int parse_options(pam_handle_t *pamh, int argc, const char **argv, struct
     pam_syslog(pamh, LOG_ERR, "socket path too long: %s", o->socket_path);
     return -1;
   }
+  return 0;
+}
+
+/* The daemon's expected gid: daemon_gid=, else root's 0, else the daemon user's primary group. */
+static int expected_gid(const struct options *o, gid_t *gid) {
+  if (o->daemon_gid_set || o->daemon_uid == 0) {
+    *gid = o->daemon_gid_set ? o->daemon_gid : 0;
+    return 0;
+  }
+  struct passwd pw, *found = NULL;
+  char buf[4096];
+  if (getpwuid_r(o->daemon_uid, &pw, buf, sizeof buf, &found) != 0 || !found) return -1;
+  *gid = found->pw_gid;
   return 0;
 }
 
@@ -126,8 +151,14 @@ static int connect_daemon(pam_handle_t *pamh, const struct options *o) {
   }
   struct ucred cred;
   socklen_t len = sizeof cred;
-  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != o->daemon_uid) {
-    pam_syslog(pamh, LOG_ERR, "refusing the peer at %s: it does not run as uid %u", o->socket_path, (unsigned)o->daemon_uid);
+  gid_t gid;
+  if (expected_gid(o, &gid) != 0) {
+    pam_syslog(pamh, LOG_ERR, "no group for daemon_uid %u: set daemon_gid=", (unsigned)o->daemon_uid);
+    close(fd);
+    return -1;
+  }
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof cred || cred.uid != o->daemon_uid || cred.gid != gid) {
+    pam_syslog(pamh, LOG_ERR, "refusing the peer at %s: it does not run as uid %u gid %u", o->socket_path, (unsigned)o->daemon_uid, (unsigned)gid);
     close(fd);
     return -1;
   }
@@ -188,6 +219,14 @@ static int read_line(pam_handle_t *pamh, struct link *l, const struct options *o
   for (;;) {
     char *nl = memchr(l->buf, '\n', l->len);
     if (nl) {
+      /* PROTOCOL.md: bytes below 0x20 travel %-encoded. A raw one (a NUL above all: C string
+         functions would stop there, and "SUCCESS\0AUTH_ERR" would read as SUCCESS) is an error. */
+      for (const char *c = l->buf; c < nl; c++) {
+        if ((unsigned char)*c < 0x20) {
+          pam_syslog(pamh, LOG_ERR, "daemon sent a raw control byte in a line");
+          return -1;
+        }
+      }
       *nl = '\0';
       *line = l->buf;
       return (int)(nl - l->buf) + 1;
@@ -300,10 +339,17 @@ static int relay_prompt(pam_handle_t *pamh, struct link *l, int style, const cha
   return rc;
 }
 
-static int authenticate(pam_handle_t *pamh, const struct options *o, const char *user) {
+static int is_ticket(const char *t) {
+  return t && strlen(t) == TICKET_LEN && strspn(t, "0123456789abcdef") == TICKET_LEN;
+}
+
+/* Runs one authentication; on success `ticket` holds the daemon's ticket, or "" if it sent none. */
+static int authenticate(pam_handle_t *pamh, const struct options *o, const char *user, int silent, char ticket[TICKET_LEN + 1]) {
   struct link *l = calloc(1, sizeof *l);
   if (!l) return PAM_AUTHINFO_UNAVAIL;
   int result = PAM_AUTHINFO_UNAVAIL;
+  int keepalives = 0;
+  ticket[0] = '\0';
   l->fd = connect_daemon(pamh, o);
   clock_gettime(CLOCK_MONOTONIC, &l->deadline);
   l->deadline.tv_sec += o->deadline_s;
@@ -322,10 +368,17 @@ static int authenticate(pam_handle_t *pamh, const struct options *o, const char 
     int failed = 0;
     if (strcmp(line, "PROMPT_OFF") == 0 && arg) failed = relay_prompt(pamh, l, PAM_PROMPT_ECHO_OFF, arg);
     else if (strcmp(line, "PROMPT_ON") == 0 && arg) failed = relay_prompt(pamh, l, PAM_PROMPT_ECHO_ON, arg);
-    else if (strcmp(line, "INFO") == 0 && arg) { char *none; converse(pamh, PAM_TEXT_INFO, arg, &none); }
-    else if (strcmp(line, "ERROR") == 0 && arg) { char *none; converse(pamh, PAM_ERROR_MSG, arg, &none); }
-    else if (strcmp(line, "KEEPALIVE") == 0 && !arg) lines--; /* bounded by the deadline, not the count */
-    else if (strcmp(line, "RESULT") == 0 && arg) {
+    else if (strcmp(line, "INFO") == 0 && arg) { char *none; if (!silent) converse(pamh, PAM_TEXT_INFO, arg, &none); }
+    else if (strcmp(line, "ERROR") == 0 && arg) { char *none; if (!silent) converse(pamh, PAM_ERROR_MSG, arg, &none); }
+    else if (strcmp(line, "KEEPALIVE") == 0 && !arg) {
+      if (++keepalives > MAX_KEEPALIVES) {
+        pam_syslog(pamh, LOG_ERR, "daemon sent more than %d keep-alives", MAX_KEEPALIVES);
+        goto done;
+      }
+      lines--; /* not a line: bounded by its own count and by the deadline */
+    } else if (strcmp(line, "TICKET") == 0 && is_ticket(arg)) {
+      memcpy(ticket, arg, TICKET_LEN + 1);
+    } else if (strcmp(line, "RESULT") == 0 && arg) {
       int code = result_code(arg);
       if (code < 0) pam_syslog(pamh, LOG_ERR, "daemon sent an unknown result");
       else result = code;
@@ -349,38 +402,81 @@ done:
   return result;
 }
 
+static void free_data(pam_handle_t *pamh, void *data, int status) {
+  (void)pamh; (void)status;
+  if (data) { wipe(data, strlen(data)); free(data); }
+}
+
 PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv) {
-  (void)flags;
   struct options o;
   const char *user = NULL;
+  char ticket[TICKET_LEN + 1];
   pam_set_data(pamh, HANDLED_KEY, NULL, NULL);
-  pam_putenv(pamh, HANDLED_ENV); /* no '=': removes a stale mark */
+  pam_putenv(pamh, TICKET_ENV); /* no '=': removes a stale ticket */
   if (parse_options(pamh, argc, argv, &o) != 0) return PAM_AUTHINFO_UNAVAIL;
   if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user || !*user) return PAM_USER_UNKNOWN;
-  int rc = authenticate(pamh, &o, user);
+  int rc = authenticate(pamh, &o, user, (flags & PAM_SILENT) != 0, ticket);
   if (o.debug) pam_syslog(pamh, LOG_DEBUG, "user %s: %s", user, pam_strerror(pamh, rc));
-  if (rc == PAM_SUCCESS) {
-    pam_set_data(pamh, HANDLED_KEY, (void *)1, NULL);
-    pam_putenv(pamh, HANDLED_ENV "=1");
+  if (rc == PAM_SUCCESS && ticket[0]) {
+    char *copy = strdup(ticket);
+    char env[sizeof TICKET_ENV + TICKET_LEN + 1];
+    snprintf(env, sizeof env, "%s=%s", TICKET_ENV, ticket);
+    if (!copy || pam_set_data(pamh, HANDLED_KEY, copy, free_data) != PAM_SUCCESS || pam_putenv(pamh, env) != PAM_SUCCESS) {
+      free(copy);
+      rc = PAM_SYSTEM_ERR; /* an authentication whose later steps would refuse it */
+    }
+    wipe(env, sizeof env);
   }
+  wipe(ticket, sizeof ticket);
   return rc;
 }
 
-static int handled(pam_handle_t *pamh) {
-  const void *v = NULL;
-  if (pam_get_data(pamh, HANDLED_KEY, &v) == PAM_SUCCESS && v != NULL) return 1;
-  const char *env = pam_getenv(pamh, HANDLED_ENV);
-  return env != NULL && strcmp(env, "1") == 0;
+/*
+ * Did this module authenticate this login? In the same PAM handle the ticket
+ * in the module data says so; across sshd's process boundary only the PAM
+ * environment came along, and anyone can put a variable there, so the daemon
+ * must confirm the ticket for this user and service. Any doubt: no.
+ */
+static int authenticated_here(pam_handle_t *pamh, int argc, const char **argv) {
+  const void *data = NULL;
+  if (pam_get_data(pamh, HANDLED_KEY, &data) == PAM_SUCCESS && is_ticket(data)) return 1;
+  const char *ticket = pam_getenv(pamh, TICKET_ENV);
+  const char *user = NULL;
+  struct options o;
+  if (!is_ticket(ticket) || parse_options(pamh, argc, argv, &o) != 0 || pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user) return 0;
+  struct link *l = calloc(1, sizeof *l);
+  if (!l) return 0;
+  int confirmed = 0;
+  l->fd = connect_daemon(pamh, &o);
+  clock_gettime(CLOCK_MONOTONIC, &l->deadline);
+  l->deadline.tv_sec += o.timeout_ms / 1000 + 1;
+  char *u = encode(user), *s = encode(item(pamh, PAM_SERVICE));
+  if (l->fd >= 0 && u && s) {
+    size_t n = strlen(u) + strlen(s) + TICKET_LEN + 64;
+    char *line = malloc(n);
+    if (line) {
+      snprintf(line, n, "OAUTH-SSH/1 CHECK user=%s service=%s ticket=%s\n", u, s, ticket);
+      char *reply;
+      if (strlen(line) <= MAX_LINE && send_all(l->fd, line, strlen(line)) == 0 && read_line(pamh, l, &o, &reply) > 0) confirmed = strcmp(reply, "RESULT SUCCESS") == 0;
+      wipe(line, n);
+      free(line);
+    }
+  }
+  free(u); free(s);
+  if (l->fd >= 0) close(l->fd);
+  wipe(l, sizeof *l);
+  free(l);
+  return confirmed;
 }
 
 PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv) {
-  (void)flags; (void)argc; (void)argv;
-  return handled(pamh) ? PAM_SUCCESS : PAM_IGNORE;
+  (void)flags;
+  return authenticated_here(pamh, argc, argv) ? PAM_SUCCESS : PAM_IGNORE;
 }
 
 PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv) {
-  (void)flags; (void)argc; (void)argv;
-  return handled(pamh) ? PAM_SUCCESS : PAM_IGNORE;
+  (void)flags;
+  return authenticated_here(pamh, argc, argv) ? PAM_SUCCESS : PAM_IGNORE;
 }
 
 PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv) {

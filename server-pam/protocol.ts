@@ -8,6 +8,8 @@ import { OAuthSshError } from '../shared/errors.js';
 
 export const PROTOCOL_VERSION = 'OAUTH-SSH/1';
 export const MAX_LINE = 65536;
+/** The bridge sends one line and waits: more than one line's worth buffered is not a bridge. */
+export const MAX_BUFFERED = MAX_LINE + 2;
 
 export type PamResult = 'SUCCESS' | 'AUTH_ERR' | 'AUTHINFO_UNAVAIL' | 'USER_UNKNOWN' | 'MAXTRIES' | 'IGNORE' | 'SYSTEM_ERR';
 
@@ -19,6 +21,15 @@ export interface PamRequest {
   /** The Globus environment the PAM line names (GO's module argument environment=), if any. */
   environment?: string;
 }
+
+/** acct_mgmt / setcred asking whether a ticket from a successful authentication is real. */
+export interface TicketCheck {
+  user: string;
+  service: string;
+  ticket: string;
+}
+
+export type BridgeRequest = { verb: 'AUTH'; request: PamRequest } | { verb: 'CHECK'; check: TicketCheck };
 
 export class ProtocolError extends OAuthSshError {
   constructor(message: string) {
@@ -57,9 +68,15 @@ export function decodeValue(value: string): string {
 }
 
 export function parseRequestLine(line: string): PamRequest {
+  const parsed = parseBridgeRequest(line);
+  if (parsed.verb !== 'AUTH') throw new ProtocolError('expected an AUTH request');
+  return parsed.request;
+}
+
+export function parseBridgeRequest(line: string): BridgeRequest {
   const [version, verb, ...fields] = line.split(' ');
   if (version !== PROTOCOL_VERSION) throw new ProtocolError(`unsupported protocol version "${version}"`);
-  if (verb !== 'AUTH') throw new ProtocolError(`unknown request "${verb}"`);
+  if (verb !== 'AUTH' && verb !== 'CHECK') throw new ProtocolError(`unknown request "${verb}"`);
   const values = new Map<string, string>();
   for (const field of fields) {
     const eq = field.indexOf('=');
@@ -68,8 +85,9 @@ export function parseRequestLine(line: string): PamRequest {
   }
   const user = values.get('user');
   if (!user) throw new ProtocolError('request without user');
+  if (verb === 'CHECK') return { verb, check: { user, service: values.get('service') ?? '', ticket: values.get('ticket') ?? '' } };
   const environment = values.get('environment');
-  return { user, service: values.get('service') ?? '', rhost: values.get('rhost') ?? '', tty: values.get('tty') ?? '', ...(environment ? { environment } : {}) };
+  return { verb, request: { user, service: values.get('service') ?? '', rhost: values.get('rhost') ?? '', tty: values.get('tty') ?? '', ...(environment ? { environment } : {}) } };
 }
 
 /** Reads newline-terminated lines from a socket with a size bound. */
@@ -80,6 +98,12 @@ class LineReader {
 
   constructor(socket: Socket) {
     socket.on('data', (chunk: Buffer) => {
+      // Bounded at all times (also while no read is pending): a flooding peer is dropped, not buffered.
+      if (this.buffer.length + chunk.length > MAX_BUFFERED) {
+        this.fail(new ProtocolError(`the bridge sent more than ${MAX_BUFFERED} bytes without waiting`));
+        socket.destroy();
+        return;
+      }
       this.buffer = Buffer.concat([this.buffer, chunk]);
       this.deliver();
     });
@@ -96,6 +120,14 @@ class LineReader {
     if (!this.waiting) return;
     const nl = this.buffer.indexOf(0x0a);
     if (nl >= 0) {
+      // Bytes below 0x20 travel %-encoded (PROTOCOL.md): a raw one is not our bridge speaking.
+      if (this.buffer.subarray(0, nl).some((b) => b < 0x20)) {
+        this.failure ??= new ProtocolError('raw control byte in a line');
+        const reject = this.waiting;
+        this.waiting = undefined;
+        reject(this.failure);
+        return;
+      }
       const line = this.buffer.subarray(0, nl).toString('utf8');
       this.buffer = this.buffer.subarray(nl + 1);
       const resolve = this.waiting;
@@ -130,8 +162,8 @@ export class PamConversation {
     this.reader = new LineReader(socket);
   }
 
-  async readRequest(): Promise<PamRequest> {
-    return parseRequestLine(await this.reader.next());
+  async readRequest(): Promise<BridgeRequest> {
+    return parseBridgeRequest(await this.reader.next());
   }
 
   private send(verb: string, value?: string): void {
@@ -158,6 +190,11 @@ export class PamConversation {
 
   keepalive(): void {
     this.send('KEEPALIVE');
+  }
+
+  /** Before RESULT SUCCESS: what acct_mgmt and setcred will show back to the daemon. */
+  ticket(ticket: string): void {
+    this.send('TICKET', ticket);
   }
 
   finish(result: PamResult): void {

@@ -12,7 +12,11 @@ import type { PamConversation } from './protocol.js';
 /** The whole answer, or undefined when the user gave none. Throws InvalidTokenError for a malformed or oversized parted token. */
 export async function readTokenAnswer(conv: PamConversation, first: string): Promise<string> {
   const parted = parseFirstPart(first);
-  if (!parted) return first;
+  if (!parted) {
+    // The bound holds for every answer, not only parted ones: nothing larger goes to a provider.
+    if (first.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError(`the answer is longer than ${MAX_TOKEN_LENGTH} characters, the most this host takes`);
+    return first;
+  }
   if (parted.total < 2 || parted.total > MAX_PARTS) {
     throw new InvalidTokenError(`a token in ${parted.total} parts is refused: the most this host takes is ${MAX_TOKEN_LENGTH} characters in ${MAX_PARTS} parts`);
   }

@@ -18,7 +18,7 @@ async function world(t: Teardown, serverLines: string[] = []) {
   const query = await createTestUser(t, { system: true });
   const server = await startTestServer(t, { authUrl: idp.url, mapFile: `alice@example.org ${user.name}, ${second.name}\n`, lines: [`query_account ${query.name}`, ...serverLines] });
   const sshd = await startSshd(t, {
-    pamStack: [`auth [success=done maxtries=die default=die] ${BRIDGE_SO} socket=${server.socketPath}`, `account required ${BRIDGE_SO}`, 'session required pam_permit.so', ''].join('\n'),
+    pamStack: [`auth [success=done maxtries=die default=die] ${BRIDGE_SO} socket=${server.socketPath}`, `account required ${BRIDGE_SO} socket=${server.socketPath}`, 'session required pam_permit.so', ''].join('\n'),
   });
   const client = await clientEnv(t, idp.url, sshd, user.name, `query_account: ${query.name}\n`);
   return { idp, user, second, server, sshd, client };

@@ -42,7 +42,7 @@ test('oauth-ssh with a generic OIDC provider: device login, JWT access token, ss
   const query = await createTestUser(t, { system: true });
   const server = await startTestServer(t, { authUrl: idp.url, lines: ['idp_suffix nowhere.invalid', 'auth_method globus_auth scitokens', `issuers ${op.issuer}`, `scitokens_audience ${AUD}`, `query_account ${query.name}`] });
   const sshd = await startSshd(t, {
-    pamStack: [`auth [success=done default=die] ${BRIDGE_SO} socket=${server.socketPath}`, `account required ${BRIDGE_SO}`, 'session required pam_permit.so', ''].join('\n'),
+    pamStack: [`auth [success=done default=die] ${BRIDGE_SO} socket=${server.socketPath}`, `account required ${BRIDGE_SO} socket=${server.socketPath}`, 'session required pam_permit.so', ''].join('\n'),
   });
   const client = await clientEnv(t, idp.url, sshd, user.name);
   await writeFile(client.env.OAUTH_SSH_CONFIG!, `client_id: oauth-ssh-cli\nbackend: file\nquery_account: ${query.name}\nhosts:\n  - match: testhost\n    fqdn: ssh.example.org\n    issuer: ${op.issuer}\n    scope: ssh:/${user.name}\n    resource: ${AUD}\n  - match: 127.0.0.1\n    fqdn: ssh.example.org\n    issuer: ${op.issuer}\n    scope: ssh:/${user.name}\n    resource: ${AUD}\n`);

@@ -16,7 +16,7 @@ test('a 4 KB token logs in through the client, sent in parts', async (t) => {
   const user = await createTestUser(t);
   const server = await startTestServer(t, { authUrl: idp.url, mapFile: `alice@example.org ${user.name}\n`, lines: ['auth_method globus_auth, scitokens', `issuers ${issuer.issuer}`, 'scitokens_audience https://ssh.example.org'] });
   const sshd = await startSshd(t, {
-    pamStack: [`auth [success=done default=die] ${BRIDGE_SO} socket=${server.socketPath}`, `account required ${BRIDGE_SO}`, 'session required pam_permit.so', ''].join('\n'),
+    pamStack: [`auth [success=done default=die] ${BRIDGE_SO} socket=${server.socketPath}`, `account required ${BRIDGE_SO} socket=${server.socketPath}`, 'session required pam_permit.so', ''].join('\n'),
   });
   const client = await clientEnv(t, idp.url, sshd, user.name);
   const jwt = await issuer.mint({ sub: 'long', aud: 'https://ssh.example.org', scope: `ssh:/${user.name}`, padding: 'p'.repeat(3500) });

@@ -17,7 +17,7 @@ import { createTestUser } from '../helpers/users.js';
 import type { Teardown } from '../helpers/teardown.js';
 
 const oauthStack = (server: TestServer, before: string[] = []) =>
-  [...before, `auth [success=done maxtries=die new_authtok_reqd=done default=die] ${BRIDGE_SO} socket=${server.socketPath}`, `account required ${BRIDGE_SO}`, 'session required pam_permit.so', ''].join('\n');
+  [...before, `auth [success=done maxtries=die new_authtok_reqd=done default=die] ${BRIDGE_SO} socket=${server.socketPath}`, `account required ${BRIDGE_SO} socket=${server.socketPath}`, 'session required pam_permit.so', ''].join('\n');
 
 async function world(t: Teardown, pamBefore: (dir: string) => Promise<string[]> = async () => []) {
   const idp = await startTestIdp(t);

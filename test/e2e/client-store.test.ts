@@ -17,7 +17,7 @@ async function world(t: Teardown, clientConfigBackend: string) {
   const user = await createTestUser(t);
   const server = await startTestServer(t, { authUrl: idp.url, mapFile: `alice@example.org ${user.name}\n` });
   const sshd = await startSshd(t, {
-    pamStack: [`auth [success=done default=die] ${BRIDGE_SO} socket=${server.socketPath}`, `account required ${BRIDGE_SO}`, 'session required pam_permit.so', ''].join('\n'),
+    pamStack: [`auth [success=done default=die] ${BRIDGE_SO} socket=${server.socketPath}`, `account required ${BRIDGE_SO} socket=${server.socketPath}`, 'session required pam_permit.so', ''].join('\n'),
   });
   const client = await clientEnv(t, idp.url, sshd, user.name);
   await writeFile(client.env.OAUTH_SSH_CONFIG!, (await readFile(client.env.OAUTH_SSH_CONFIG!, 'utf8')).replace('backend: file', `backend: ${clientConfigBackend}`));

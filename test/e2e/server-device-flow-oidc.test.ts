@@ -44,7 +44,7 @@ async function world(t: Teardown, accountId: string, serverLines: (dir: string, 
   const daemon = await startDaemon(loadServerConfig(configFile), { audit: async () => {}, log: () => {} });
   t.teardown(() => daemon.close());
   const sshd = await startSshd(t, {
-    pamStack: [`auth [success=done default=die] ${BRIDGE_SO} socket=${daemon.socketPath} timeout=10`, `account required ${BRIDGE_SO}`, 'session required pam_permit.so', ''].join('\n'),
+    pamStack: [`auth [success=done default=die] ${BRIDGE_SO} socket=${daemon.socketPath} timeout=10`, `account required ${BRIDGE_SO} socket=${daemon.socketPath}`, 'session required pam_permit.so', ''].join('\n'),
   });
   /** Plain ssh: Enter at the token prompt, and the test approves once the device prompt appeared. */
   const login = (onCode: (code: string, prompt: string) => void) => {

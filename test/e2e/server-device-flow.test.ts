@@ -13,7 +13,7 @@ import { createTestUser } from '../helpers/users.js';
 import type { Teardown } from '../helpers/teardown.js';
 
 const stack = (server: TestServer) =>
-  [`auth [success=done maxtries=die default=die] ${BRIDGE_SO} socket=${server.socketPath} timeout=10`, `account required ${BRIDGE_SO}`, 'session required pam_permit.so', ''].join('\n');
+  [`auth [success=done maxtries=die default=die] ${BRIDGE_SO} socket=${server.socketPath} timeout=10`, `account required ${BRIDGE_SO} socket=${server.socketPath}`, 'session required pam_permit.so', ''].join('\n');
 
 async function world(t: Teardown, lines: string[] = []) {
   const idp = await startTestIdp(t);

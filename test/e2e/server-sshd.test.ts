@@ -14,7 +14,7 @@ import { createTestUser } from '../helpers/users.js';
 const stack = (server: TestServer) =>
   [
     `auth [success=done maxtries=die new_authtok_reqd=done default=die] ${BRIDGE_SO} socket=${server.socketPath} timeout=10`,
-    `account required ${BRIDGE_SO}`,
+    `account required ${BRIDGE_SO} socket=${server.socketPath}`,
     'session required pam_permit.so',
     '',
   ].join('\n');
@@ -29,8 +29,8 @@ test('ssh logs in with a token answered at the prompt; a bad token is denied wit
   const ok = await runSsh(t, sshd, { user: user.name, answers: [token], command: ['id', '-un'] });
   t.is(ok.code, 0, ok.stderr + sshd.log());
   t.is(ok.stdout.trim(), user.name);
-  const env = await runSsh(t, sshd, { user: user.name, answers: [token], command: ['printenv', 'OAUTH_SSH_AUTHENTICATED'] });
-  t.is(env.stdout.trim(), '1', 'the mark that lets pam_setcred succeed in sshd\'s monitor process');
+  const env = await runSsh(t, sshd, { user: user.name, answers: [token], command: ['printenv', 'OAUTH_SSH_TICKET'] });
+  t.regex(env.stdout.trim(), /^[0-9a-f]{64}$/, 'the ticket that sshd\'s monitor process shows the daemon at acct_mgmt and setcred');
   t.deepEqual(ok.prompts, [`(${user.name}@127.0.0.1) Enter your OAuth token:`]);
 
   const bad = await runSsh(t, sshd, { user: user.name, answers: ['not-a-token'], command: ['true'], sshOptions: ['-o', 'NumberOfPasswordPrompts=1'] });

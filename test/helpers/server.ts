@@ -61,7 +61,7 @@ async function serve(t: Teardown, file: string, dir: string, socketPath: string,
   const audit: AuditEvent[] = [];
   const daemon = await startDaemon(config, { audit: async (e) => void audit.push(e), log: () => {} });
   t.teardown(() => daemon.close());
-  const service = await installPamService(t, [`auth required ${BRIDGE_SO} socket=${socketPath} ${moduleArgs}`, `account required ${BRIDGE_SO}`].join('\n'));
+  const service = await installPamService(t, [`auth required ${BRIDGE_SO} socket=${socketPath} ${moduleArgs}`, `account required ${BRIDGE_SO} socket=${socketPath}`].join('\n'));
   return { config, configFile: file, service, socketPath, audit, dir };
 }
 

@@ -39,7 +39,7 @@ test('happy path: request fields, prompt, answer, info, SUCCESS; acct_mgmt then 
     request = await p.line();
     p.send('PROMPT_OFF Enter%20your%20OAuth%20token:%20\n');
     answer = await p.line();
-    p.send('INFO welcome%0Aback\nRESULT SUCCESS\n');
+    p.send(`INFO welcome%0Aback\nTICKET ${'ab'.repeat(32)}\nRESULT SUCCESS\n`);
   });
   const service = await bridgeService(t, peer.socketPath);
   const result = await pamtester(service, 'root', ['authenticate', 'acct_mgmt'], 'tok%en with spaces\n');
@@ -51,12 +51,27 @@ test('happy path: request fields, prompt, answer, info, SUCCESS; acct_mgmt then 
   t.regex(result.stdout, /account management done/);
 });
 
-test('acct_mgmt ignores logins the module did not authenticate', async (t) => {
-  // With PAM_IGNORE the account stack's result is pam_permit's; any other code would fail it.
-  const service = await installPamService(t, [`auth required pam_permit.so`, `account required ${BRIDGE_SO}`, 'account required pam_permit.so'].join('\n'));
-  const result = await pamtester(service, 'root', ['authenticate', 'acct_mgmt']);
-  t.is(result.code, 0, result.stderr);
-  t.regex(result.stdout, /account management done/);
+test('acct_mgmt and setcred ignore logins the module did not authenticate, even with a forged mark in the PAM environment', async (t) => {
+  // `sufficient` + pam_deny tells PAM_IGNORE (falls through to the deny) from PAM_SUCCESS (stops there).
+  const peer = await startFakeDaemon(t, async (p) => {
+    await p.line();
+    p.send('RESULT IGNORE\n'); // a CHECK for a ticket the daemon never issued
+  });
+  const dir = await tempDir(t);
+  for (const forged of ['OAUTH_SSH_AUTHENTICATED=1', `OAUTH_SSH_TICKET=${'0'.repeat(64)}`]) {
+    await writeFile(`${dir}/env`, `${forged}\n`);
+    // pam_env puts the forged mark into the PAM environment at setcred, before acct_mgmt runs.
+    const service = await installPamService(t, [
+      'auth required pam_permit.so',
+      `auth optional pam_env.so envfile=${dir}/env conffile=/dev/null readenv=1 user_readenv=0`,
+      `auth optional ${BRIDGE_SO} socket=${peer.socketPath} timeout=1`,
+      `account sufficient ${BRIDGE_SO} socket=${peer.socketPath} timeout=1`,
+      'account required pam_deny.so',
+    ].join('\n'));
+    const result = await pamtester(service, 'root', ['setcred', 'acct_mgmt']);
+    t.not(result.code, 0, `${forged}: ${result.stdout}${result.stderr}`);
+    t.regex(result.stderr, /Permission denied|acct_mgmt/, forged);
+  }
 });
 
 for (const [code, text] of [['AUTH_ERR', PAM_TEXT.AUTH_ERR], ['USER_UNKNOWN', PAM_TEXT.USER_UNKNOWN], ['MAXTRIES', PAM_TEXT.MAXTRIES], ['SYSTEM_ERR', PAM_TEXT.SYSTEM_ERR], ['AUTHINFO_UNAVAIL', PAM_TEXT.AUTHINFO_UNAVAIL]] as const) {
