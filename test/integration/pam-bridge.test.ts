@@ -106,6 +106,11 @@ const unhappy: Array<[string, (peer: PeerConnection) => Promise<void> | void]> =
   ['encoded NUL', afterRequest((p) => p.send('INFO a%00b\nRESULT SUCCESS\n'))],
   ['more than 64 lines', afterRequest((p) => p.send('INFO x\n'.repeat(65) + 'RESULT SUCCESS\n'))],
   ['SUCCESS glued to a broken line', afterRequest((p) => p.send('PROMPT_OFF\nRESULT SUCCESS\n'))],
+  ['a raw NUL inside a RESULT line', afterRequest((p) => p.send('RESULT SUCCESS\u0000AUTH_ERR\n'))],
+  ['a raw control byte in an INFO line', afterRequest((p) => p.send('INFO a\u0001b\nRESULT SUCCESS\n'))],
+  ['a raw carriage return in a prompt', afterRequest((p) => p.send('PROMPT_OFF token:\r\nRESULT SUCCESS\n'))],
+  ['more than 1024 keep-alives', afterRequest((p) => p.send('KEEPALIVE\n'.repeat(1025) + 'RESULT SUCCESS\n'))],
+  ['a malformed ticket before SUCCESS', afterRequest((p) => p.send('TICKET not-hex\nRESULT SUCCESS\n'))],
 ];
 
 for (const [name, script] of unhappy) {
@@ -129,6 +134,30 @@ test('fails closed: the peer does not run as the expected uid', async (t) => {
   const result = await pamtester(await bridgeService(t, peer.socketPath, 'timeout=1 daemon_uid=4242'), 'root', ['authenticate']);
   t.true(result.stderr.includes(PAM_TEXT.AUTHINFO_UNAVAIL));
   t.deepEqual(peer.lines, [], 'not a byte was sent to the wrong peer');
+});
+
+test('fails closed: the peer runs as the right uid but another gid', async (t) => {
+  const dir = await tempDir(t);
+  const socketPath = `${dir}/gid.sock`;
+  // A peer that is root but not in root's group: a process only half dropped or half set up.
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['-e', `process.setgid(4242); require('net').createServer((s) => { s.on('data', () => s.end('RESULT SUCCESS\\n')); }).listen(${JSON.stringify(socketPath)}, () => console.log('up'));`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => void child.kill());
+  await new Promise((resolve) => child.stdout!.once('data', resolve));
+  const result = await pamtester(await bridgeService(t, socketPath), 'root', ['authenticate'], 'x\n');
+  t.true(result.stderr.includes(PAM_TEXT.AUTHINFO_UNAVAIL), result.stderr);
+  const allowed = await pamtester(await bridgeService(t, socketPath, 'timeout=1 daemon_gid=4242'), 'root', ['authenticate'], 'x\n');
+  t.is(allowed.code, 0, 'daemon_gid= names the expected group');
+});
+
+test('PAM_SILENT: no messages reach the user', async (t) => {
+  const peer = await startFakeDaemon(t, afterRequest((p) => p.send('INFO visible%20info\nERROR visible%20error\nRESULT AUTH_ERR\n')));
+  const service = await bridgeService(t, peer.socketPath);
+  const loud = await pamtester(service, 'root', ['authenticate']);
+  t.regex(loud.output, /visible info/);
+  const silent = await pamtester(service, 'root', ['authenticate(PAM_SILENT)']);
+  t.notRegex(silent.output, /visible/);
+  t.true(silent.stderr.includes(PAM_TEXT.AUTH_ERR));
 });
 
 test('fails closed: bad module arguments', async (t) => {
