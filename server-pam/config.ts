@@ -11,6 +11,7 @@ import { ConfigError } from '../shared/errors.js';
 import { secureOrLoopback } from '../shared/url-policy.js';
 import { normalizeIssuer } from '../shared/providers/oidc-issuer.js';
 import type { SessionPolicy } from './policy.js';
+import { checkFileSafety, type FileRole } from './file-safety.js';
 import { parseMapFile, type AccountMap } from './map-file.js';
 
 export const DEFAULT_CONFIG_FILES = ['/etc/oauth_ssh/oauth-ssh.conf', '/etc/oauth_ssh/globus-ssh.conf'];
@@ -188,14 +189,9 @@ function tokenize(text: string, file: string): Map<string, Entry> {
   return entries;
 }
 
-/** A file holding a secret must be readable by its owner only, and owned by root or us. */
+/** A file holding a secret: safe along its path, and readable by its owner only. */
 export function checkSecretFileMode(path: string, what: string): void {
-  const st = statSync(path);
-  if ((st.mode & 0o077) !== 0) {
-    throw new ConfigError(path, `${what} is readable or writable by group/others (mode ${(st.mode & 0o777).toString(8)}); run: chmod 600 ${path}`);
-  }
-  const me = process.getuid?.() ?? 0;
-  if (st.uid !== 0 && st.uid !== me) throw new ConfigError(path, `${what} is owned by uid ${st.uid}; it must belong to root: chown root ${path}`);
+  checkFileSafety(path, what, 'secret');
 }
 
 function readText(path: string, what: string): string {
@@ -206,8 +202,9 @@ function readText(path: string, what: string): string {
   }
 }
 
-/** `checkMode` is the file-mode check for secrets; tests of pure parsing replace it. */
-export function parseServerConfig(text: string, file: string, checkMode: (path: string, what: string) => void = checkSecretFileMode): ServerConfig {
+/** `checkFile` is the ownership/mode check of files that decide logins (file-safety.ts); tests of pure parsing replace it. */
+export function parseServerConfig(text: string, file: string, checkFile: (path: string, what: string, role: FileRole) => void = checkFileSafety): ServerConfig {
+  const checkMode = (path: string, what: string) => checkFile(path, what, 'secret');
   const entries = tokenize(text, file);
   const notes: string[] = [];
   for (const [key, e] of entries) if (e.written !== key) notes.push(`line ${e.line}: "${e.written}" is now called "${key}" (it applies to every provider); the old name keeps working`);
@@ -354,15 +351,8 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
   }
   const accountMap: AccountMap = new Map();
   for (const path of mapFiles) {
-    const st = (() => {
-      try {
-        return statSync(path);
-      } catch (err) {
-        return fail('map_file', `map_file ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
-      }
-    })();
     // Whoever can write a map file can log in as anyone it names.
-    if ((st.mode & 0o022) !== 0) fail('map_file', `map_file ${path} is writable by group/others; run: chmod go-w ${path}`);
+    checkFile(path, `map_file ${path}`, 'decisive');
     for (const [key, accounts] of parseMapFile(readText(path, 'map_file'), path)) {
       accountMap.set(key, [...new Set([...(accountMap.get(key) ?? []), ...accounts])]);
     }
@@ -441,6 +431,8 @@ export function parseServerConfig(text: string, file: string, checkMode: (path: 
   const promptFile = one('device_prompt_file')?.value;
   let devicePromptTemplate: string | null = null;
   if (promptFile) {
+    // What people are told to open and approve: a phishing page if anyone else can edit it.
+    checkFile(promptFile, 'device_prompt_file', 'decisive');
     devicePromptTemplate = readText(promptFile, 'device_prompt_file').replace(/\n+$/, '');
     // RFC 8628 3.3.1: the code is always shown, whatever else the page offers.
     for (const needed of ['{code}', '{url}']) if (!devicePromptTemplate.includes(needed)) fail('device_prompt_file', `${promptFile} must contain ${needed}`);
@@ -499,5 +491,7 @@ export function loadServerConfig(file?: string): ServerConfig {
     }
   });
   if (!path) throw new ConfigError(DEFAULT_CONFIG_FILES[0]!, `no config file (also looked for ${DEFAULT_CONFIG_FILES[1]}); create one from server-pam/oauth-ssh.conf.example or pass --config`);
-  return parseServerConfig(readText(path, 'the config file'), path);
+  const text = readText(path, 'the config file');
+  checkFileSafety(path, 'the config file', 'decisive');
+  return parseServerConfig(text, path);
 }

@@ -103,7 +103,39 @@ test('a secret readable by group or others, or a writable map file, refuses to s
   await writeFile(map, 'a@b.org x\n');
   await chmod(map, 0o666);
   const withMap = await configFile(t, `client_id ${ID}\nclient_secret x\nmap_file ${map}\n`);
-  t.throws(() => loadServerConfig(withMap), { message: /writable by group\/others; run: chmod go-w/ });
+  t.throws(() => loadServerConfig(withMap), { message: /writable by group\/others \(mode 666\); run: chmod go-w/ });
+});
+
+test('files that decide who logs in are safe along their whole path, as sshd StrictModes wants', async (t) => {
+  const { chown, mkdir } = await import('node:fs/promises');
+  const dir = await tempDir(t);
+  const config = (text: string) => configFile(t, text);
+  // A map file owned by an ordinary user: they could add "theirname@example.org otheraccount".
+  const map = join(dir, 'user.map');
+  await writeFile(map, 'a@b.org x\n', { mode: 0o644 });
+  await chown(map, 4242, 4242);
+  const withUserMap = await config(`client_id ${ID}\nclient_secret x\nmap_file ${map}\n`);
+  t.throws(() => loadServerConfig(withUserMap), { message: /map_file .* is owned by uid 4242; whoever owns it decides who logs in: chown root/ });
+  // A config with mode 0666 (its secret in client_secret_file, so 0644 would be fine).
+  const secret = join(dir, 'secret');
+  await writeFile(secret, 's\n', { mode: 0o600 });
+  const open = await configFile(t, `client_id ${ID}\nclient_secret_file ${secret}\nidp_suffix a.org\n`, 0o666);
+  t.throws(() => loadServerConfig(open), { message: /the config file is writable by group\/others \(mode 666\)/ });
+  // A directory above that others can write (and no sticky bit): they could swap the file.
+  const shared = join(dir, 'shared');
+  await mkdir(shared, { mode: 0o777 });
+  await chmod(shared, 0o777);
+  const inShared = join(shared, 'oauth-ssh.conf');
+  await writeFile(inShared, `client_id ${ID}\nclient_secret_file ${secret}\nidp_suffix a.org\n`, { mode: 0o644 });
+  t.throws(() => loadServerConfig(inShared), { message: /the directory .*shared above the config file is writable by group\/others \(mode 777\)/ });
+  await chmod(shared, 0o1777);
+  t.notThrows(() => loadServerConfig(inShared), 'a root-owned sticky directory (like /tmp) is safe to pass through');
+  // The device prompt template: what people are told to open.
+  const template = join(dir, 'prompt.txt');
+  await writeFile(template, '{url} {code}', { mode: 0o664 });
+  await chmod(template, 0o664);
+  const withTemplate = await config(`client_id ${ID}\nclient_secret x\nidp_suffix a.org\ndevice_flow true\ndevice_prompt_file ${template}\n`);
+  t.throws(() => loadServerConfig(withTemplate), { message: /device_prompt_file is writable by group\/others/ });
 });
 
 test('the example config parses (with its placeholders) and documents every key we accept', async (t) => {

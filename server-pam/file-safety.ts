@@ -1,0 +1,44 @@
+/**
+ * sshd's StrictModes for the files that decide who may log in (the config,
+ * map files, secret files, the device prompt template): the file and every
+ * directory above it must belong to root or to the daemon's own user, and
+ * none may be writable by group or others, so that nobody else can change
+ * what the daemon reads or swap the file for another. A root-owned directory
+ * with the sticky bit (/tmp) is safe to pass through: others may add entries
+ * there, but never rename or remove ours. Secrets must also not be readable
+ * by group or others.
+ */
+import { realpathSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ConfigError } from '../shared/errors.js';
+
+export type FileRole = 'decisive' | 'secret';
+
+const STICKY = 0o1000;
+
+function trustedOwner(uid: number): boolean {
+  return uid === 0 || uid === (process.getuid?.() ?? 0);
+}
+
+/** Throws ConfigError naming the file (or directory) and the command that fixes it. */
+export function checkFileSafety(path: string, what: string, role: FileRole): void {
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch (err) {
+    throw new ConfigError(path, `cannot read ${what}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+  }
+  const st = statSync(real);
+  const mode = (st.mode & 0o777).toString(8);
+  if (!st.isFile()) throw new ConfigError(path, `${what} is not a regular file`);
+  if (!trustedOwner(st.uid)) throw new ConfigError(path, `${what} is owned by uid ${st.uid}; whoever owns it decides who logs in: chown root ${real}`);
+  if ((st.mode & 0o022) !== 0) throw new ConfigError(path, `${what} is writable by group/others (mode ${mode}); run: chmod go-w ${real}`);
+  if (role === 'secret' && (st.mode & 0o077) !== 0) throw new ConfigError(path, `${what} is readable or writable by group/others (mode ${mode}); run: chmod 600 ${real}`);
+  for (let dir = dirname(real); ; dir = dirname(dir)) {
+    const d = statSync(dir);
+    if (!trustedOwner(d.uid)) throw new ConfigError(path, `the directory ${dir} above ${what} is owned by uid ${d.uid}, who could replace the file: chown root ${dir}`);
+    const sharedButSticky = (d.mode & STICKY) !== 0 && d.uid === 0;
+    if ((d.mode & 0o022) !== 0 && !sharedButSticky) throw new ConfigError(path, `the directory ${dir} above ${what} is writable by group/others (mode ${(d.mode & 0o777).toString(8)}), who could replace the file: chmod go-w ${dir}`);
+    if (dir === '/') break;
+  }
+}
