@@ -73,6 +73,7 @@ function setFault(ctx: DevIdpContext, req: DevRequest) {
 export function addControlRoutes(router: Router, ctx: DevIdpContext): void {
   router
     .add('GET', '/_dev/health', () => json(200, { ok: true }))
+    .add('GET', '/_dev/stats', () => json(200, { delayed_most_at_once: ctx.state.delayedMost }))
     .add('PUT', '/_dev/auto-approve', (req) => {
       const login = parseLoginInput(body(req));
       identityAccount(ctx, login.identity);

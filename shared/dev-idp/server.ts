@@ -40,7 +40,10 @@ async function applyFault(ctx: DevIdpContext, path: string): Promise<DevResponse
   const fault = ctx.state.faults.find((f) => (f.exact ? path === f.pathPrefix : path.startsWith(f.pathPrefix)) && f.remaining > 0);
   if (!fault) return undefined;
   fault.remaining--;
-  if (fault.delayMs > 0) await sleep(fault.delayMs);
+  if (fault.delayMs > 0) {
+    ctx.state.delayedMost = Math.max(ctx.state.delayedMost, ++ctx.state.delayedNow);
+    await sleep(fault.delayMs).finally(() => ctx.state.delayedNow--);
+  }
   const headers: Record<string, string> = fault.retryAfter === undefined ? {} : { 'retry-after': String(fault.retryAfter) };
   if (fault.body !== undefined) return { status: fault.status, headers: { 'content-type': 'text/plain', ...headers }, body: fault.body };
   if (fault.status < 400) return undefined; // a pure delay

@@ -129,6 +129,9 @@ export class DevIdpState {
   readonly deviceByUserCode = new Map<string, string>();
   autoApproval: AutoApproval | undefined;
   faults: Fault[] = [];
+  /** Requests held by a delay fault right now, and the most at once: tests see concurrency as a count, not a time. */
+  delayedNow = 0;
+  delayedMost = 0;
 
   newSession(sub: string, identityId: string, auth: Authentication): Session {
     const session: Session = { id: randomUUID(), sub, authentications: new Map([[identityId, auth]]), lastIdentity: identityId };

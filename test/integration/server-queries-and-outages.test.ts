@@ -92,7 +92,7 @@ test('authorization server down, 5xx, garbage or slow: AUTHINFO_UNAVAIL with a m
   await idp.control('POST', 'faults', { path_prefix: '/v2/oauth2/token/introspect', status: 200, delay_ms: 3000, count: 1 });
   const slow = await attempt();
   t.true(slow.stderr.includes(PAM_TEXT.AUTHINFO_UNAVAIL), 'http_timeout 2 s');
-  t.true(slow.elapsedMs < 3000);
+  t.regex(server.audit.at(-1)!.reason, /did not answer in time/, 'the stack\'s own verdict: the timeout, not a later failure');
 
   t.is((await attempt()).code, 0, 'healthy again');
   await idp.close();
@@ -108,8 +108,8 @@ test('429: a short Retry-After is waited out; a long one fails fast until it pas
   const token = await tokenFor(idp, 'alice@example.org');
   await idp.control('POST', 'faults', { path_prefix: '/v2/oauth2/token/introspect', status: 429, retry_after: 1, count: 1 });
   const waited = await pamtester(server.service, user.name, ['authenticate'], `${token}\n`);
+  // Success after a 429 means the request was made again; that it waited first is test/unit/http-stack.test.ts's to show.
   t.is(waited.code, 0);
-  t.true(waited.elapsedMs >= 1000);
 
   await idp.control('POST', 'faults', { path_prefix: '/v2/oauth2/token/introspect', status: 429, retry_after: 30, count: 1 });
   const limited = await pamtester(server.service, user.name, ['authenticate'], `${token}\n`);
@@ -139,8 +139,9 @@ test('concurrent logins are served concurrently', async (t) => {
   const tokens = await Promise.all(Array.from({ length: 8 }, (_, i) => tokenFor(idp, i % 2 ? 'alice@example.org' : 'bob@example.org')));
   // Each introspection takes 500 ms: eight in a row would take 4 s.
   await idp.control('POST', 'faults', { path_prefix: '/v2/oauth2/token/introspect', status: 200, delay_ms: 500, count: 8 });
-  const started = Date.now();
   const results = await Promise.all(tokens.map((tok) => pamtester(server.service, user.name, ['authenticate'], `${tok}\n`)));
   t.deepEqual(results.map((r) => r.code), Array(8).fill(0));
-  t.true(Date.now() - started < 3500, `took ${Date.now() - started} ms`);
+  // Served one after another, at most one introspection would ever be held at the IdP at a time.
+  const stats = (await idp.control('GET', 'stats')) as { delayed_most_at_once: number };
+  t.true(stats.delayed_most_at_once >= 4, `${stats.delayed_most_at_once} introspections in flight at once`);
 });

@@ -32,10 +32,8 @@ test('slow_down adds 5 s to the interval; approval after an early Enter still lo
   t.is(token, 'AT');
   t.is(polls.n, 2);
   const slowed = { n: 0 };
-  const started = Date.now();
   await t.throwsAsync(deviceLogin(pendingProvider(slowed, [{ status: 'slow_down' }]), conversation(async () => ''), 'alice', { deadlineSeconds: 2, qr: false }), { message: /not approved in time/ });
-  t.is(slowed.n, 1, 'after slow_down the next poll would come 5 s later, past the 2 s deadline');
-  t.true(Date.now() - started < 3000);
+  t.is(slowed.n, 1, 'after slow_down the next poll would come 5 s later, past the 2 s deadline: it ended without polling again');
 });
 
 test('an expired device code and a denial end the login with their own messages', async (t) => {
