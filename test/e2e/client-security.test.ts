@@ -61,8 +61,11 @@ test('a token for host A is never sent to host B', async (t) => {
 });
 
 test('no token appears in any argv, environment or log during a login and a connection', async (t) => {
-  const { idp, client, sshd, server } = await world(t);
-  // Everything every process shows in /proc while we work, kept unique; searched once the tokens are known.
+  const { idp, client, sshd, server, dir } = await world(t);
+  // First check: every process the client starts, as the spawning code reports it (cannot miss one).
+  const spawnLog = join(dir, 'spawns.jsonl');
+  const recorded = { NODE_OPTIONS: `--import=${join(process.cwd(), 'test/helpers/spawn-recorder.mjs')}`, OAUTH_SSH_TEST_SPAWN_LOG: spawnLog };
+  // Second check: everything every process shows in /proc while we work (ssh's own children too), kept unique.
   const seen = new Set<string>();
   let sampling = true;
   const sampler = (async () => {
@@ -79,8 +82,8 @@ test('no token appears in any argv, environment or log during a login and a conn
       await new Promise((r) => setTimeout(r, 20));
     }
   })();
-  const login = await runClient(client, ['login', client.hostAlias, '--device'], { onStderr: approveWhenShown(idp, 'alice@example.org') });
-  const result = await runClient(client, [...client.sshArgs, '-v', client.hostAlias, 'sleep', '1']);
+  const login = await runClient(client, ['login', client.hostAlias, '--device'], { onStderr: approveWhenShown(idp, 'alice@example.org'), env: recorded });
+  const result = await runClient(client, [...client.sshArgs, '-v', client.hostAlias, 'sleep', '1'], { env: recorded });
   sampling = false;
   await sampler;
   t.is(login.code, 0, login.stderr);
@@ -88,7 +91,13 @@ test('no token appears in any argv, environment or log during a login and a conn
   const stored = JSON.parse(await readFile(join(client.home, '.local/share/oauth-ssh/tokens.json'), 'utf8')).data[`ssh.example.org@${new URL(idp.url).host}`];
   const secrets = [stored.accessToken as string, stored.refreshToken as string];
   t.true(seen.size > 10, `sampled ${seen.size} distinct argv/environments`);
+  const spawned = (await readFile(spawnLog, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { file: string; argv: string[]; env: Record<string, string> });
+  t.true(spawned.some((s) => /(^|\/)ssh$/.test(s.file) && s.argv.includes(client.hostAlias)), 'the recorder saw the client start ssh');
   for (const secret of secrets) {
+    for (const s of spawned) {
+      t.false([s.file, ...s.argv].some((a) => a.includes(secret)), `not in the argv of ${s.file}`);
+      t.false(Object.values(s.env).some((v) => String(v).includes(secret)), `not in the environment of ${s.file}`);
+    }
     t.false([...seen].some((text) => text.includes(secret)), 'in no process argv or environment');
     t.false(login.stderr.includes(secret) || login.stdout.includes(secret), 'in no login output');
     t.false(result.stderr.includes(secret), 'in no ssh -v output');
