@@ -8,7 +8,7 @@ import { appendFile } from 'node:fs/promises';
 import type { AuditTarget } from './config.js';
 
 export interface AuditEvent {
-  event: 'login' | 'query';
+  event: 'login' | 'query' | 'check';
   op?: string;
   rhost: string;
   service: string;

@@ -120,7 +120,10 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
         if (request.verb === 'CHECK') {
           // acct_mgmt / setcred: only a real, unexpired ticket of this user and service says "ours".
           const { ticket, user, service } = request.check;
-          conv.finish(tickets.confirm(ticket, user, service) ? 'SUCCESS' : 'IGNORE');
+          const confirmed = tickets.confirm(ticket, user, service);
+          // A ticket nobody issued is someone trying: worth a line in the audit log.
+          if (!confirmed) await deps.audit({ event: 'check', rhost: '', service, user, decision: 'IGNORE', reason: 'acct_mgmt/setcred showed a ticket this daemon did not issue for this user and service (or an expired one)' });
+          conv.finish(confirmed ? 'SUCCESS' : 'IGNORE');
           return;
         }
         const result = await handleAuthentication(deps, request.request, conv);

@@ -75,7 +75,7 @@ export function modelResult(frames: Frame[]): string {
   return 'AUTHINFO_UNAVAIL'; // closed before a RESULT
 }
 
-/** %XX decoding as the bridge does it: null for a malformed escape or %00. */
+/** %XX decoding as the bridge does it: null for a malformed escape or %00. Written again on purpose: an oracle shares no code with what it judges. */
 function percentDecode(value: Buffer): Buffer | null {
   const out: number[] = [];
   for (let i = 0; i < value.length; i++) {

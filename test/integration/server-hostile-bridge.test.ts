@@ -124,6 +124,7 @@ test('CHECK: only a ticket the daemon issued, for that user and service, is conf
   t.is(await check(user.name, 'su', ticket!), 'RESULT IGNORE', 'another service');
   t.is(await check(user.name, 'sshd', '0'.repeat(64)), 'RESULT IGNORE', 'a forged ticket');
   t.is(await check(user.name, 'sshd', 'nothex'), 'RESULT IGNORE');
+  t.like(server.audit.at(-1), { event: 'check', user: user.name, decision: 'IGNORE' }, 'a ticket nobody issued is audited');
 });
 
 test('tickets expire and are bounded in number', (t) => {
