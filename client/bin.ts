@@ -9,6 +9,7 @@
  * answering an askpass prompt are on every ssh connection's critical path.
  */
 import { errorMessage, OAuthSshError } from '../shared/errors.js';
+import { packageVersion } from '../shared/version.js';
 
 const SUBCOMMANDS = new Set(['login', 'logout', 'token', 'accounts', 'status', 'setup', 'help', '--help', '-h', '--version']);
 
@@ -52,7 +53,7 @@ async function commands(argv: string[]): Promise<number> {
       throw err ?? new OAuthSshError('USAGE', msg);
     })
     .help()
-    .version('0.1.0')
+    .version(packageVersion())
     .parseAsync();
   return EXIT.ok;
 }

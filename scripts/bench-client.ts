@@ -40,7 +40,7 @@ async function timeIt(label: string, command: string, args: string[], env: NodeJ
 }
 
 try {
-  const idp = await startDevIdp({ config: parseDevIdpConfig(testIdpDocument()) });
+  const idp = await startDevIdp({ config: parseDevIdpConfig(testIdpDocument()), control: true });
   t.teardown(() => idp.close());
   const user = await createTestUser(t);
   const { file } = await writeServerConfig(t, { authUrl: idp.url, mapFile: `alice@example.org ${user.name}\n`, lines: ['audit_log file:/dev/null'] });

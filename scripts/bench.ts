@@ -51,7 +51,7 @@ async function startServe(idpUrl: string, mapUser: string, lines: string[]) {
 
 try {
   const config = parseDevIdpConfig(testIdpDocument({ lifetimes: { device_interval: 1, access_token: 3600 } }));
-  const running = await startDevIdp({ config });
+  const running = await startDevIdp({ config, control: true });
   t.teardown(() => running.close());
   const idp: TestIdp = {
     ...running,

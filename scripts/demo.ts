@@ -32,7 +32,7 @@ const t = scriptTeardown();
 const results: Record<string, boolean> = {};
 try {
   step('1. Authorization server: oauth-ssh-dev-idp (users alice and bob, shared/dev-idp/example.yaml)');
-  const idp = await startDevIdp({ config: loadDevIdpConfig('shared/dev-idp/example.yaml'), port: Number(process.env.OAUTH_SSH_DEMO_PORT ?? 0) });
+  const idp = await startDevIdp({ config: loadDevIdpConfig('shared/dev-idp/example.yaml'), port: Number(process.env.OAUTH_SSH_DEMO_PORT ?? 0), control: true });
   t.teardown(() => idp.close());
   console.log(`   listening on ${idp.url}`);
 

@@ -3,6 +3,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { errorMessage, OAuthSshError } from '../shared/errors.js';
+import { packageVersion } from '../shared/version.js';
 import { checkCommand } from './cli/check.js';
 import { explainCommand } from './cli/explain.js';
 import { registerCommand } from './cli/register.js';
@@ -22,7 +23,7 @@ try {
       throw err ?? new OAuthSshError('USAGE', msg);
     })
     .help()
-    .version(false)
+    .version(packageVersion())
     .parseAsync();
 } catch (err) {
   process.stderr.write(`oauth-ssh-server: ${errorMessage(err)}\n`);

@@ -9,6 +9,7 @@ import { hideBin } from 'yargs/helpers';
 import { loadDevIdpConfig } from './config.js';
 import { startDevIdp } from './server.js';
 import { errorMessage, OAuthSshError } from '../errors.js';
+import { packageVersion } from '../version.js';
 
 const argv = await yargs(hideBin(process.argv))
   .scriptName('oauth-ssh-dev-idp')
@@ -18,7 +19,8 @@ const argv = await yargs(hideBin(process.argv))
       'oauth-ssh uses (authorize + PKCE, token, device flow, introspect with identities_set and session_info, ' +
       'identities, clients by id and fqdn, revoke, validate, discovery, JWKS, userinfo). For demos and tests only: ' +
       'it keeps everything in memory and listens on 127.0.0.1.\n\n' +
-      'Control API (non-interactive approval for tests and the demo), unless --no-control:\n' +
+      'Control API (non-interactive approval for tests and the demo), only with --dev-control: it approves logins\n' +
+      'and ages sessions for anyone who can reach the port, so never turn it on where other people have accounts.\n' +
       '  PUT    /_dev/auto-approve            {"identity": "alice@example.org", "mfa": false, "auth_age": 0}\n' +
       '  DELETE /_dev/auto-approve\n' +
       '  GET    /_dev/devices                 pending device authorizations (user codes)\n' +
@@ -32,7 +34,9 @@ const argv = await yargs(hideBin(process.argv))
   )
   .option('config', { alias: 'c', type: 'string', demandOption: true, describe: 'users, identity providers and clients (JSON or YAML)' })
   .option('port', { alias: 'p', type: 'number', default: 0, describe: 'TCP port on 127.0.0.1; 0 picks a free one' })
-  .option('control', { type: 'boolean', default: true, describe: 'serve the /_dev/ control API' })
+  .option('dev-control', { type: 'boolean', default: false, describe: 'serve the /_dev/ control API (tests and demos only: it approves logins for anyone on this machine)' })
+  // The older --no-control asked for what is now the default.
+  .option('control', { type: 'boolean', hidden: true })
   .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'log each request (method, path, status) to stderr' })
   .check((a) => {
     if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new Error(`--port must be 0..65535, got ${a.port}`);
@@ -40,7 +44,7 @@ const argv = await yargs(hideBin(process.argv))
   })
   .strict()
   .help()
-  .version(false)
+  .version(packageVersion())
   .parseAsync();
 
 try {
@@ -48,9 +52,12 @@ try {
   const idp = await startDevIdp({
     config,
     port: argv.port,
-    control: argv.control,
+    control: argv.devControl,
     log: argv.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
   });
+  if (argv.devControl) {
+    process.stderr.write(`oauth-ssh-dev-idp: WARNING: the control API is on (--dev-control): anyone who can reach ${idp.url}/_dev/ can approve logins and age sessions. For tests and demos only.\n`);
+  }
   process.stdout.write(`listening on ${idp.url}\n`);
   const stop = () => void idp.close().then(() => process.exit(0));
   process.on('SIGINT', stop);

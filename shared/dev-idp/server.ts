@@ -25,7 +25,7 @@ export interface DevIdpOptions {
   config: DevIdpConfig;
   /** 0 picks a free port. */
   port?: number;
-  /** Serve /_dev/ (default true). */
+  /** Serve /_dev/ (default false: it approves logins for whoever reaches the port; tests and the demo turn it on). */
   control?: boolean;
   log?: (line: string) => void;
 }
@@ -62,7 +62,7 @@ export async function startDevIdp(options: DevIdpOptions): Promise<RunningDevIdp
   addTokenInfoRoutes(router, ctx);
   addGlobusApiRoutes(router, ctx);
   addDevicePageRoutes(router, ctx);
-  if (options.control !== false) addControlRoutes(router, ctx);
+  if (options.control === true) addControlRoutes(router, ctx);
 
   const server: Server = createServer((req, res) => {
     void (async () => {

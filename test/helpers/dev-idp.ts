@@ -56,7 +56,7 @@ export interface TestIdp extends RunningDevIdp {
 }
 
 export async function startTestIdp(t: Teardown, config: DevIdpConfig = parseDevIdpConfig(testIdpDocument())): Promise<TestIdp> {
-  const idp = await startDevIdp({ config });
+  const idp = await startDevIdp({ config, control: true });
   t.teardown(() => idp.close());
   return {
     ...idp,
