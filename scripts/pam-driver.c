@@ -8,7 +8,8 @@
  *   pam-driver SERVICE USER COUNT [ANSWER]
  *
  * Prompts are answered with ANSWER (default "token"); messages are dropped.
- * Prints one line per authentication: the PAM code pam_authenticate returned.
+ * Prints one line per authentication: the PAM code pam_authenticate returned
+ * and the microseconds pam_start..pam_end took.
  * Exits 0 after COUNT authentications, 2 on bad arguments or a PAM start failure.
  */
 #define _POSIX_C_SOURCE 200809L /* strdup: without it, C11 declares none, and the implicit int truncates the pointer */
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int converse(int n, const struct pam_message **msg, struct pam_response **resp, void *appdata) {
   const char *answer = appdata;
@@ -48,6 +50,8 @@ int main(int argc, char **argv) {
   }
   struct pam_conv conv = {converse, argc == 5 ? argv[4] : "token"};
   for (long i = 0; i < count; i++) {
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     pam_handle_t *pamh = NULL;
     int rc = pam_start(argv[1], argv[2], &conv, &pamh);
     if (rc != PAM_SUCCESS) {
@@ -55,9 +59,10 @@ int main(int argc, char **argv) {
       return 2;
     }
     rc = pam_authenticate(pamh, 0);
-    printf("%d\n", rc);
-    fflush(stdout);
     pam_end(pamh, rc);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    printf("%d %ld\n", rc, (long)((t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000L));
+    fflush(stdout);
   }
   return 0;
 }

@@ -33,8 +33,12 @@ export class TicketBook {
     return entry !== undefined && entry.expires > this.now() && entry.user === user && entry.service === service;
   }
 
+  /** Tickets are kept in the order they expire (one TTL for all): only the oldest can have expired. */
   private prune(): void {
     const now = this.now();
-    for (const [key, entry] of this.tickets) if (entry.expires <= now) this.tickets.delete(key);
+    for (const [key, entry] of this.tickets) {
+      if (entry.expires > now) return;
+      this.tickets.delete(key);
+    }
   }
 }

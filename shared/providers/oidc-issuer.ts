@@ -45,6 +45,8 @@ const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
 
 /** Whether a token parses as a JWT, and the `iss` it claims (unverified: for routing only, never trusted). */
 export function unverifiedIssuer(token: string): { jwt: false } | { jwt: true; issuer: string | null } {
+  // A compact JWS has exactly three segments: anything else cannot decode, so skip the (throwing) attempt.
+  if (token.split('.', 4).length !== 3) return { jwt: false };
   let iss: unknown;
   try {
     iss = decodeJwt(token).iss;

@@ -233,7 +233,7 @@ export async function fuzzBridge(options: { seed: number; minFrames: number; soc
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    const results = stdout.trim().split('\n').filter(Boolean).map(Number);
+    const results = stdout.trim().split('\n').filter(Boolean).map((l) => Number(l.split(' ')[0]));
     const mismatches: string[] = [];
     const counts: Record<string, number> = {};
     plans.forEach((p, i) => {
