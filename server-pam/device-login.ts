@@ -28,7 +28,12 @@ export interface DeviceLoginOptions {
   qrMargin?: number;
 }
 
-const DEFAULT_TEMPLATE = '{qr}To log in, open {url}\nand enter the code: {code}\n\nPress Enter once you have approved: ';
+/**
+ * A text line first: ssh puts "(user@host) " before a prompt's first line, and a QR code there
+ * would have its top row shifted right and not decode (measured). The code on a line of its own:
+ * it must never wrap at 80 columns.
+ */
+const DEFAULT_TEMPLATE = 'Log in with your identity provider:\n{qr}Open {url}\nand enter the code:\n  {code}\nPress Enter once you have approved: ';
 
 export async function devicePrompt(device: DeviceAuthorizationInfo, qr: boolean, template: string | null = null, qrMargin = 2): Promise<string> {
   const values: Record<string, string> = {

@@ -56,7 +56,7 @@ async function world(t: Teardown, accountId: string, serverLines: (dir: string, 
       sshOptions: ['-o', 'NumberOfPasswordPrompts=1'],
       env: { LC_ALL: 'C.UTF-8' },
       onPrompt: (p) => {
-        const code = /enter the code: (\S+)/.exec(p)?.[1];
+        const code = /enter the code:\s+(\S+)/.exec(p)?.[1];
         if (!code || seen) return;
         seen = true;
         onCode(code, p);
@@ -79,7 +79,7 @@ test('plain ssh logs in through a device login at a generic OIDC provider', asyn
   });
   t.is(result.code, 0, result.stderr);
   t.is(result.stdout.trim(), user.name, 'admitted through the map file by sub');
-  t.regex(prompt, new RegExp(`To log in, open ${op.issuer.replace(/[.]/g, '\\.')}/device`));
+  t.regex(prompt, new RegExp(`Open ${op.issuer.replace(/[.]/g, '\\.')}/device`));
 });
 
 test('device_scope with {user}: the provider issues a token scoped to the requested account', async (t) => {

@@ -23,7 +23,7 @@ async function world(t: Teardown, lines: string[] = []) {
   return { idp, user, server, sshd };
 }
 
-const codeIn = (prompt: string) => /enter the code: ([A-Z]{4}-[A-Z]{4})/.exec(prompt)?.[1];
+const codeIn = (prompt: string) => /enter the code:\s+([A-Z]{4}-[A-Z]{4})/.exec(prompt)?.[1];
 
 test('plain ssh: Enter at the token prompt, approve on another device, logged in', async (t) => {
   const { idp, user, sshd, server } = await world(t);
@@ -43,7 +43,7 @@ test('plain ssh: Enter at the token prompt, approve on another device, logged in
   t.is(result.code, 0, result.stderr + sshd.log());
   t.is(result.stdout.trim(), user.name);
   t.true(result.prompts[0]!.endsWith('Enter your OAuth token:'));
-  t.regex(devicePrompt, /To log in, open http:\/\/127\.0\.0\.1:\d+\/v2\/web\/device/);
+  t.regex(devicePrompt, /Open http:\/\/127\.0\.0\.1:\d+\/v2\/web\/device/);
   t.regex(devicePrompt, /Press Enter once you have approved:$/);
   t.regex(devicePrompt, /[█▀▄]/, 'a QR code (measured: in the C locale ssh escapes it as \\342\\226\\210…)');
   t.false(/\u001b/.test(devicePrompt), 'no escape sequences');
