@@ -6,6 +6,7 @@ import { errorMessage, OAuthSshError } from '../shared/errors.js';
 import { packageVersion } from '../shared/version.js';
 import { checkCommand } from './cli/check.js';
 import { explainCommand } from './cli/explain.js';
+import { installCommand, uninstallCommand } from './cli/install.js';
 import { registerCommand } from './cli/register.js';
 import { serveCommand } from './cli/serve.js';
 
@@ -17,7 +18,9 @@ try {
     .command(checkCommand)
     .command(explainCommand)
     .command(registerCommand)
-    .demandCommand(1, 'name a command: serve, check, explain, register')
+    .command(installCommand)
+    .command(uninstallCommand)
+    .demandCommand(1, 'name a command: serve, check, explain, register, install, uninstall')
     .strict()
     .fail((msg, err) => {
       throw err ?? new OAuthSshError('USAGE', msg);

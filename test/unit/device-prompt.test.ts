@@ -79,7 +79,10 @@ function screenshot(lines: string[], cell = 4): { data: Uint8ClampedArray; width
 }
 
 test('the QR code decodes as ssh shows it: after the "(user@host) " that ssh puts before the first line', async (t) => {
-  const { default: jsQR } = await import('jsqr');
+  // jsqr is CommonJS: its function is the default export, one level down under ESM interop.
+  type Decode = (data: Uint8ClampedArray, width: number, height: number, options?: { inversionAttempts?: string }) => { data: string } | null;
+  const mod = (await import('jsqr')) as unknown as { default: Decode | { default: Decode } };
+  const jsQR: Decode = typeof mod.default === 'function' ? mod.default : mod.default.default;
   const asShown = (prompt: string) => {
     const lines = prompt.split('\n');
     lines[0] = `(oast1234abcd@127.0.0.1) ${lines[0]}`;
