@@ -55,6 +55,8 @@ struct options {
   uid_t daemon_uid;
   gid_t daemon_gid;
   int daemon_gid_set;
+  /* daemon_user=NAME: the daemon's account, looked up at each authentication (uid and primary group). */
+  const char *daemon_user;
   int debug;
   /* GO's module argument: which Globus environment the PAM line expects (the daemon checks it). */
   const char *environment;
@@ -84,6 +86,20 @@ static int parse_int(const char *s, int min, int max, int *out) {
   return 0;
 }
 
+/* daemon_user= names the account: its uid (and, unless daemon_gid= says otherwise, its primary group). */
+static int resolve_daemon_user(struct options *o) {
+  if (!o->daemon_user) return 0;
+  struct passwd pw, *found = NULL;
+  char buf[4096];
+  if (getpwnam_r(o->daemon_user, &pw, buf, sizeof buf, &found) != 0 || !found) return -1;
+  o->daemon_uid = found->pw_uid;
+  if (!o->daemon_gid_set) {
+    o->daemon_gid = found->pw_gid;
+    o->daemon_gid_set = 1;
+  }
+  return 0;
+}
+
 static int parse_options(pam_handle_t *pamh, int argc, const char **argv, struct options *o) {
   o->socket_path = DEFAULT_SOCKET;
   o->timeout_ms = DEFAULT_TIMEOUT_S * 1000;
@@ -91,6 +107,7 @@ static int parse_options(pam_handle_t *pamh, int argc, const char **argv, struct
   o->daemon_uid = 0;
   o->daemon_gid = 0;
   o->daemon_gid_set = 0;
+  o->daemon_user = NULL;
   o->debug = 0;
   o->environment = NULL;
   for (int i = 0; i < argc; i++) {
@@ -103,6 +120,8 @@ static int parse_options(pam_handle_t *pamh, int argc, const char **argv, struct
       o->deadline_s = v;
     } else if (strncmp(argv[i], "daemon_uid=", 11) == 0 && parse_int(argv[i] + 11, 0, 0x7fffffff, &v) == 0) {
       o->daemon_uid = (uid_t)v;
+    } else if (strncmp(argv[i], "daemon_user=", 12) == 0 && argv[i][12] != '\0') {
+      o->daemon_user = argv[i] + 12;
     } else if (strncmp(argv[i], "daemon_gid=", 11) == 0 && parse_int(argv[i] + 11, 0, 0x7fffffff, &v) == 0) {
       o->daemon_gid = (gid_t)v;
       o->daemon_gid_set = 1;
@@ -112,9 +131,13 @@ static int parse_options(pam_handle_t *pamh, int argc, const char **argv, struct
                strspn(argv[i] + 12, "abcdefghijklmnopqrstuvwxyz") == strlen(argv[i] + 12)) {
       o->environment = argv[i] + 12;
     } else {
-      pam_syslog(pamh, LOG_ERR, "bad module argument \"%s\" (expected socket=/PATH, timeout=S, deadline=S, daemon_uid=N, daemon_gid=N, environment=NAME, debug)", argv[i]);
+      pam_syslog(pamh, LOG_ERR, "bad module argument \"%s\" (expected socket=/PATH, timeout=S, deadline=S, daemon_uid=N, daemon_gid=N, daemon_user=NAME, environment=NAME, debug)", argv[i]);
       return -1;
     }
+  }
+  if (resolve_daemon_user(o) != 0) {
+    pam_syslog(pamh, LOG_ERR, "daemon_user %s does not exist", o->daemon_user);
+    return -1;
   }
   if (strlen(o->socket_path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
     pam_syslog(pamh, LOG_ERR, "socket path too long: %s", o->socket_path);

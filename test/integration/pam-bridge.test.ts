@@ -90,6 +90,23 @@ test('fails closed: the peer runs as the right uid but another gid', async (t) =
   t.is(allowed.code, 0, 'daemon_gid= names the expected group');
 });
 
+test('daemon_user=NAME: a daemon that runs as its own account (uid and group from NSS)', async (t) => {
+  const { createTestUser } = await import('../helpers/users.js');
+  const { chown } = await import('node:fs/promises');
+  const account = await createTestUser(t, { system: true });
+  const dir = await tempDir(t);
+  await chown(dir, account.uid, account.uid);
+  const socketPath = `${dir}/pam.sock`;
+  const gid = Number((await run('id', ['-g', account.name])).stdout.trim());
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['-e', `process.setgid(${gid}); process.setuid(${account.uid}); require('net').createServer((s) => { s.on('data', () => s.end('RESULT SUCCESS\\n')); }).listen(${JSON.stringify(socketPath)}, () => console.log('up'));`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => void child.kill());
+  await new Promise((resolve) => child.stdout!.once('data', resolve));
+  t.is((await pamtester(await bridgeService(t, socketPath, `timeout=1 daemon_user=${account.name}`), 'root', ['authenticate'], 'x\n')).code, 0, 'the account\'s uid and group');
+  t.true((await pamtester(await bridgeService(t, socketPath, 'timeout=1'), 'root', ['authenticate'], 'x\n')).stderr.includes(PAM_TEXT.AUTHINFO_UNAVAIL), 'expected root: refused');
+  t.true((await pamtester(await bridgeService(t, socketPath, 'timeout=1 daemon_user=oastnosuchaccount'), 'root', ['authenticate'], 'x\n')).stderr.includes(PAM_TEXT.AUTHINFO_UNAVAIL), 'an account that does not exist');
+});
+
 test('PAM_SILENT: no messages reach the user', async (t) => {
   const peer = await startFakeDaemon(t, afterRequest((p) => p.send('INFO visible%20info\nERROR visible%20error\nRESULT AUTH_ERR\n')));
   const service = await bridgeService(t, peer.socketPath);

@@ -124,3 +124,26 @@ test('the provider examples in server-pam/examples pass `check --offline`', asyn
     t.regex(result.stdout, /^ok {4}config .* is valid/m, example);
   }
 });
+
+test('serve as a non-root account of its own: files owned by it, the bridge told daemon_user=', async (t) => {
+  const { chown } = await import('node:fs/promises');
+  const idp = await startTestIdp(t);
+  const user = await createTestUser(t);
+  const daemon = await createTestUser(t, { system: true });
+  const gid = Number((await run('id', ['-g', daemon.name])).stdout.trim());
+  const { file, dir, socketPath } = await writeServerConfig(t, { authUrl: idp.url, mapFile: `alice@example.org ${user.name}\n`, lines: ['audit_log stderr'] });
+  // What the package does: the config and its files belong to the daemon's account, not readable by others.
+  for (const path of [dir, file, `${dir}/accounts.map`]) await chown(path, daemon.uid, gid);
+  const child = spawn(SERVER[0], [...SERVER.slice(1), 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], uid: daemon.uid, gid, cwd: process.cwd() });
+  let out = '';
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  t.teardown(() => stopProcess(child));
+  await waitForOutput(child, () => out, /listening on/, 20_000);
+  t.is((await run('stat', ['-c', '%U %a', socketPath])).stdout.trim(), `${daemon.name} 600`);
+  const service = await installPamService(t, [`auth required ${BRIDGE_SO} socket=${socketPath} daemon_user=${daemon.name}`, `account required ${BRIDGE_SO} socket=${socketPath} daemon_user=${daemon.name}`].join('\n'));
+  const token = await tokenFor(idp, 'alice@example.org');
+  const login = await pamtester(service, user.name, ['authenticate', 'acct_mgmt'], `${token}\n`);
+  t.is(login.code, 0, `${login.output}\n${out}`);
+  const asRoot = await installPamService(t, `auth required ${BRIDGE_SO} socket=${socketPath}`);
+  t.not((await pamtester(asRoot, user.name, ['authenticate'], `${token}\n`)).code, 0, 'a bridge expecting root refuses it');
+});
