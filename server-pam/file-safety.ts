@@ -3,11 +3,14 @@
  * map files, secret files, the device prompt template): the file and every
  * directory above it must belong to root or to the daemon's own user, and
  * none may be writable by group or others, so that nobody else can change
- * what the daemon reads or swap the file for another. A root-owned directory
+ * what the daemon reads or swap the file for another (the daemon's user: the
+ * one it runs as, or the packaged account oauth-ssh-server, so that root's
+ * `check` trusts the same files). A root-owned directory
  * with the sticky bit (/tmp) is safe to pass through: others may add entries
  * there, but never rename or remove ours. Secrets must also not be readable
  * by group or others.
  */
+import { spawnSync } from 'node:child_process';
 import { realpathSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError } from '../shared/errors.js';
@@ -16,8 +19,21 @@ export type FileRole = 'decisive' | 'secret';
 
 const STICKY = 0o1000;
 
+/** The packaged daemon's account: its files are trusted also when root runs `check` or `explain`. */
+export const DAEMON_ACCOUNT = 'oauth-ssh-server';
+let daemonAccountUid: number | null | undefined;
+
+function packagedDaemonUid(): number | null {
+  if (daemonAccountUid === undefined) {
+    const line = spawnSync('getent', ['passwd', DAEMON_ACCOUNT], { encoding: 'utf8' }).stdout.split('\n')[0] ?? '';
+    const uid = Number(line.split(':')[2]);
+    daemonAccountUid = line.startsWith(`${DAEMON_ACCOUNT}:`) && Number.isInteger(uid) ? uid : null;
+  }
+  return daemonAccountUid;
+}
+
 function trustedOwner(uid: number): boolean {
-  return uid === 0 || uid === (process.getuid?.() ?? 0);
+  return uid === 0 || uid === (process.getuid?.() ?? 0) || uid === packagedDaemonUid();
 }
 
 /** Throws ConfigError naming the file (or directory) and the command that fixes it. */

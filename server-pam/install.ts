@@ -21,7 +21,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { OAuthSshError } from '../shared/errors.js';
 
 export class InstallError extends OAuthSshError {
@@ -289,13 +289,15 @@ export function planUninstall(root: string): Plan {
   return { changes, notes };
 }
 
-/** The multiarch PAM module directory (Debian), where packages install security modules. */
-export function defaultModulePath(): string {
-  try {
-    const arch = execFileSync('gcc', ['-print-multiarch'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    if (arch) return `/lib/${arch}/security/pam_oauth_ssh.so`;
-  } catch {
-    // no compiler: fall through
+/** Where the package put the module: the multiarch security directory (Debian), found by looking. */
+export function defaultModulePath(root = '/'): string {
+  for (const lib of ['/lib', '/usr/lib']) {
+    const base = join(root, lib);
+    if (!existsSync(base)) continue;
+    for (const arch of readdirSync(base)) {
+      const candidate = join(lib, arch, 'security', 'pam_oauth_ssh.so');
+      if (existsSync(join(root, candidate))) return candidate;
+    }
   }
   return 'pam_oauth_ssh.so';
 }

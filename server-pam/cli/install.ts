@@ -32,9 +32,11 @@ export const installCommand = {
       .option('socket', { type: 'string', default: DEFAULT_SOCKET, describe: 'the daemon\'s socket, for the PAM lines' })
       .option('module', { type: 'string', describe: 'the PAM module, as PAM should load it (default: the multiarch security directory)' })
       .option('daemon-uid', { type: 'number', describe: 'the daemon runs as this uid (module argument daemon_uid=)' })
+      .option('daemon-user', { type: 'string', describe: 'the daemon runs as this account (module argument daemon_user=; the package\'s is oauth-ssh-server)' })
       .option('only-oauth', { type: 'boolean', default: false, describe: 'a failed token ends the login instead of falling through to passwords' }),
-  handler: (argv: { dryRun: boolean; root: string; socket: string; module?: string; daemonUid?: number; onlyOauth: boolean }) => {
-    const plan = planInstall(argv.root, { socket: argv.socket, module: argv.module ?? defaultModulePath(), moduleArgs: argv.daemonUid === undefined ? [] : [`daemon_uid=${argv.daemonUid}`], onlyOauth: argv.onlyOauth });
+  handler: (argv: { dryRun: boolean; root: string; socket: string; module?: string; daemonUid?: number; daemonUser?: string; onlyOauth: boolean }) => {
+    const moduleArgs = [...(argv.daemonUid === undefined ? [] : [`daemon_uid=${argv.daemonUid}`]), ...(argv.daemonUser ? [`daemon_user=${argv.daemonUser}`] : [])];
+    const plan = planInstall(argv.root, { socket: argv.socket, module: argv.module ?? defaultModulePath(), moduleArgs, onlyOauth: argv.onlyOauth });
     report(plan, argv.dryRun, 'install');
     if (argv.dryRun || plan.changes.length === 0) return;
     applyChanges(argv.root, plan);
