@@ -8,14 +8,15 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { servicePrefix } from './namespace.js';
 import type { Teardown } from './teardown.js';
 import { run, type RunResult } from './processes.js';
 
 export const PAM_SERVICE_PREFIX = 'oauth-ssh-test-';
 export const BRIDGE_SO = resolve('server-pam/pam_oauth_ssh.so');
 
-export async function installPamService(t: Teardown, stack: string, name = `${PAM_SERVICE_PREFIX}${randomBytes(4).toString('hex')}`): Promise<string> {
-  if (!name.startsWith(PAM_SERVICE_PREFIX)) throw new Error(`test PAM services must start with ${PAM_SERVICE_PREFIX}`);
+export async function installPamService(t: Teardown, stack: string, name = `${servicePrefix()}${randomBytes(4).toString('hex')}`): Promise<string> {
+  if (!name.startsWith(servicePrefix())) throw new Error(`the harness's PAM services must start with ${servicePrefix()}`);
   const file = join('/etc/pam.d', name);
   t.teardown(() => rm(file, { force: true }));
   await writeFile(file, stack.endsWith('\n') ? stack : `${stack}\n`, { mode: 0o644 });

@@ -30,6 +30,8 @@ export interface SshOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+const decoded = (line: string) => Buffer.from(line, 'base64').toString('utf8').trimEnd();
+
 export async function runSsh(t: Teardown, sshd: Sshd, options: SshOptions): Promise<SshRun> {
   const dir = await tempDir(t, 'oauth-ssh-client-');
   const answers = join(dir, 'answers');
@@ -39,14 +41,15 @@ export async function runSsh(t: Teardown, sshd: Sshd, options: SshOptions): Prom
   await writeFile(prompts, '', { mode: 0o600 });
   await writeFile(
     askpass,
-    `#!/bin/sh\nn=$(wc -l < '${prompts}')\nprintf '%s\\n' "$1" | tr '\\n' ' ' >> '${prompts}'\necho >> '${prompts}'\nsed -n "$((n + 1))p" '${answers}'\n`,
+    // One prompt per line, base64 so that a multi-line prompt (the device prompt) keeps its layout.
+    `#!/bin/sh\nn=$(wc -l < '${prompts}')\nprintf '%s' "$1" | base64 -w0 >> '${prompts}'\necho >> '${prompts}'\nsed -n "$((n + 1))p" '${answers}'\n`,
   );
   await chmod(askpass, 0o700);
   let reported = 0;
   const watcher = setInterval(() => {
     if (!options.onPrompt) return;
     const lines = readFileSync(prompts, 'utf8').split('\n').filter(Boolean);
-    for (const line of lines.slice(reported)) options.onPrompt(line.trimEnd());
+    for (const line of lines.slice(reported)) options.onPrompt(decoded(line));
     reported = lines.length;
   }, 50);
   const result = await run(
@@ -70,6 +73,6 @@ export async function runSsh(t: Teardown, sshd: Sshd, options: SshOptions): Prom
     },
   );
   clearInterval(watcher);
-  const seen = (await readFile(prompts, 'utf8')).split('\n').filter(Boolean).map((p) => p.trimEnd());
+  const seen = (await readFile(prompts, 'utf8')).split('\n').filter(Boolean).map(decoded);
   return { ...result, prompts: seen };
 }

@@ -5,12 +5,11 @@
  * machine's own sshd and /etc/pam.d/sshd are never touched.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Teardown } from './teardown.js';
-import { installPamService, PAM_SERVICE_PREFIX } from './pam.js';
+import { installPamService } from './pam.js';
 import { freePort, runOk, stopProcess, waitForOutput } from './processes.js';
 import { tempDir } from './temp.js';
 
@@ -36,7 +35,7 @@ export async function startSshd(t: Teardown, options: SshdOptions): Promise<Sshd
   if (!existsSync(SSHD_BINARY)) throw new Error(`${SSHD_BINARY} missing: run scripts/setup`);
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 }); // privilege separation directory
   const dir = await tempDir(t, 'oauth-ssh-sshd-');
-  const serviceName = await installPamService(t, options.pamStack, `${PAM_SERVICE_PREFIX}${randomBytes(4).toString('hex')}`);
+  const serviceName = await installPamService(t, options.pamStack);
 
   const hostKey = join(dir, 'host_ed25519');
   await runOk('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);

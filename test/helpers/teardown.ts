@@ -6,23 +6,30 @@ import type { ExecutionContext } from 'ava';
  */
 export type Teardown = Pick<ExecutionContext, 'teardown'>;
 
-/** A Teardown for scripts: clean-ups run in reverse order, once, on `run()` or on exit signals. */
-export function scriptTeardown(): Teardown & { run(): Promise<void> } {
+/**
+ * A Teardown for scripts: clean-ups run in reverse order, once, on `run()` or
+ * on a signal (then the process exits 130, as shells expect after Ctrl-C).
+ * Every caller of run() waits for the same clean-up to finish.
+ */
+export function scriptTeardown(): Teardown & { run(): Promise<void>; interrupted(): boolean } {
   const fns: Array<() => unknown> = [];
-  let ran = false;
-  const run = async () => {
-    if (ran) return;
-    ran = true;
-    for (const fn of fns.reverse()) {
-      try {
-        await fn();
-      } catch {
-        // Keep cleaning up the rest.
+  let running: Promise<void> | undefined;
+  let interrupted = false;
+  const run = () =>
+    (running ??= (async () => {
+      for (const fn of fns.reverse()) {
+        try {
+          await fn();
+        } catch {
+          // Keep cleaning up the rest.
+        }
       }
-    }
-  };
+    })());
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => void run().then(() => process.exit(130)));
+    process.once(signal, () => {
+      interrupted = true;
+      void run().then(() => process.exit(130));
+    });
   }
-  return { teardown: (fn) => void fns.push(fn), run };
+  return { teardown: (fn) => void fns.push(fn), run, interrupted: () => interrupted };
 }
