@@ -28,6 +28,8 @@ export interface AuditEvent {
   auth_time?: number;
   token?: string;
   decision: string;
+  /** The in-band error code of the decision (OK, INVALID_TOKEN, ...), where there is one. */
+  code?: string;
   reason: string;
 }
 

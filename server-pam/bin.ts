@@ -7,6 +7,7 @@ import { packageVersion } from '../shared/version.js';
 import { checkCommand } from './cli/check.js';
 import { explainCommand } from './cli/explain.js';
 import { installCommand, uninstallCommand } from './cli/install.js';
+import { statusCommand } from './cli/status.js';
 import { registerCommand } from './cli/register.js';
 import { serveCommand } from './cli/serve.js';
 
@@ -19,8 +20,9 @@ try {
     .command(explainCommand)
     .command(registerCommand)
     .command(installCommand)
+    .command(statusCommand)
     .command(uninstallCommand)
-    .demandCommand(1, 'name a command: serve, check, explain, register, install, uninstall')
+    .demandCommand(1, 'name a command: serve, check, explain, register, install, uninstall, status')
     .strict()
     .fail((msg, err) => {
       throw err ?? new OAuthSshError('USAGE', msg);

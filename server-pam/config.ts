@@ -80,6 +80,8 @@ export interface ServerConfig {
   introspectionCacheTtl: number;
   httpTimeout: number;
   audit: AuditTarget;
+  /** Counters in the Prometheus text format, for node_exporter's textfile collector; null = off. */
+  metricsFile: string | null;
   /** An empty answer to the token prompt starts a device login (plain ssh clients). */
   deviceFlow: boolean;
   /** Seconds a device login may take in all; keep it below sshd's LoginGraceTime. */
@@ -114,7 +116,7 @@ const MULTI = new Set([
 const CLAIM_KEYS = ['userinfo_url', 'jwt_username_prefix', 'jwt_username_claim', 'jwt_username_suffix', 'groups_claim', 'allowed_groups', 'jwt_uid_claim', 'jwt_required_scope', 'oidc_audience'];
 const SINGLE = new Set([
   'client_id', 'client_secret', 'client_secret_file', 'idp_suffix', 'authentication_timeout', 'mfa', 'environment', 'auth_url',
-  'socket', 'min_uid', 'query_account', 'introspection_cache_ttl', 'http_timeout', 'audit_log',
+  'socket', 'min_uid', 'query_account', 'introspection_cache_ttl', 'http_timeout', 'audit_log', 'metrics_file',
   'device_flow', 'device_flow_deadline', 'device_qr',
   'jwt_username_claim', 'jwt_username_suffix', 'groups_claim', 'jwt_uid_claim', 'max_auth_age',
   'device_issuer', 'device_client_id', 'device_client_secret_file', 'device_resource', 'userinfo_url', 'jwt_username_prefix', 'device_prompt_file', 'device_qr_margin',
@@ -388,6 +390,8 @@ export function parseServerConfig(text: string, file: string, checkFile: (path: 
   else if (auditValue.startsWith('file:/')) audit = { kind: 'file', path: auditValue.slice('file:'.length) };
   else return fail('audit_log', `audit_log must be syslog, stderr or file:/ABSOLUTE/PATH, got "${auditValue}"`);
 
+  const metricsFile = one('metrics_file')?.value ?? null;
+  if (metricsFile !== null && !metricsFile.startsWith('/')) fail('metrics_file', `metrics_file must be an absolute path (node_exporter's textfile directory, e.g. /var/lib/prometheus/node-exporter/oauth_ssh.prom), got "${metricsFile}"`);
   const listed = (issuer: string) => jwtIssuers.some((i) => i.issuer === issuer);
   const deviceIssuer = one('device_issuer')?.value;
   let deviceOidc: ServerConfig['deviceOidc'] = null;
@@ -467,6 +471,7 @@ export function parseServerConfig(text: string, file: string, checkFile: (path: 
     introspectionCacheTtl: int('introspection_cache_ttl', 0, 60),
     httpTimeout: int('http_timeout', 1, 10),
     audit,
+    metricsFile,
     deviceFlow: bool('device_flow', false),
     deviceFlowDeadline: int('device_flow_deadline', 10, 100),
     deviceQr: bool('device_qr', true),

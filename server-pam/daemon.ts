@@ -15,12 +15,15 @@ import { handleAuthentication, type HandlerDeps } from './handle-auth.js';
 import { lookupAccount } from './passwd.js';
 import { PamConversation } from './protocol.js';
 import { buildProviders, type ProviderSet } from './providers.js';
+import { Metrics } from './metrics.js';
 import { TicketBook } from './tickets.js';
 
 /** Longest one authentication may hold a connection; sshd's LoginGraceTime is shorter. */
 const CONNECTION_LIMIT_MS = 10 * 60_000;
 /** The bridge sends its request at once; a silent peer is not a bridge. */
 const REQUEST_TIMEOUT_MS = 5_000;
+/** node_exporter reads the textfile at each scrape: every 15 s is fresh enough, and cheap. */
+const METRICS_INTERVAL_MS = 15_000;
 
 export interface DaemonOptions {
   audit?: AuditSink;
@@ -91,14 +94,32 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
   prepareSocketPath(config.socketPath);
 
   const set = buildProviders(config);
+  const metrics = new Metrics(set.caches);
+  const sink = options.audit ?? auditSink(config.audit);
+  // Every decision writes one audit event: counting those counts every decision once.
+  const audit: AuditSink = (event) => {
+    metrics.decision(event);
+    return sink(event);
+  };
   // Learn this host's registered names now, so that advice never waits on the network.
   void set.globus?.clientFqdns().catch(() => {});
   const deps: HandlerDeps = {
-    decision: decisionContext(config, set),
+    decision: { ...decisionContext(config, set), metrics },
     queryAccount: config.queryAccount,
     environment: config.globus ? config.environment : null,
-    audit: options.audit ?? auditSink(config.audit),
+    audit,
   };
+  const writeMetrics = () => {
+    if (!config.metricsFile) return;
+    try {
+      metrics.writeFile(config.metricsFile);
+    } catch (err) {
+      log(`oauth-ssh-server: cannot write metrics_file ${config.metricsFile}: ${errorMessage(err)}`);
+    }
+  };
+  const metricsTimer = config.metricsFile ? setInterval(writeMetrics, METRICS_INTERVAL_MS) : null;
+  metricsTimer?.unref();
+  writeMetrics();
   if (set.device) {
     deps.device = { ...set.device, options: { deadlineSeconds: config.deviceFlowDeadline, qr: config.deviceQr, template: config.devicePromptTemplate, qrMargin: config.deviceQrMargin } };
   }
@@ -117,12 +138,18 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
           conv.readRequest(),
           new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no request within 5 s')), REQUEST_TIMEOUT_MS).unref()),
         ]);
+        if (request.verb === 'STATUS') {
+          // Only root (or the daemon's own user) can reach the socket: the counters are for them.
+          conv.metrics(metrics.render());
+          conv.finish('SUCCESS');
+          return;
+        }
         if (request.verb === 'CHECK') {
           // acct_mgmt / setcred: only a real, unexpired ticket of this user and service says "ours".
           const { ticket, user, service } = request.check;
           const confirmed = tickets.confirm(ticket, user, service);
           // A ticket nobody issued is someone trying: worth a line in the audit log.
-          if (!confirmed) await deps.audit({ event: 'check', rhost: '', service, user, decision: 'IGNORE', reason: 'acct_mgmt/setcred showed a ticket this daemon did not issue for this user and service (or an expired one)' });
+          if (!confirmed) await audit({ event: 'check', rhost: '', service, user, decision: 'IGNORE', reason: 'acct_mgmt/setcred showed a ticket this daemon did not issue for this user and service (or an expired one)' });
           conv.finish(confirmed ? 'SUCCESS' : 'IGNORE');
           return;
         }
@@ -153,6 +180,8 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (metricsTimer) clearInterval(metricsTimer);
+      writeMetrics();
       await set.close();
     },
   };

@@ -25,6 +25,8 @@ export interface DecisionContext {
   lookup: AccountLookup;
   /** How users name this host, when known without a network call; null = unknown. */
   hostName: () => string | null;
+  /** Counts provider calls (latency, failures) for operators. */
+  metrics?: { providerCall(provider: string, seconds: number, failed: boolean): void };
 }
 
 /** How the user reached the prompt: through the oauth-ssh client (or a pasted token), or the server's device flow. */
@@ -95,7 +97,13 @@ export function failure(err: unknown, advice: Advice): Pick<Decision, 'result' |
 async function principalAndAccounts(ctx: DecisionContext, rawToken: string, options: DecideOptions, trace: TraceStep[], out: Partial<Decision>): Promise<MappedAccount[]> {
   const provider = options.judge ?? routeToken(ctx.providers, rawToken);
   trace.push({ step: 'route', ok: true, detail: `${options.judge ? 'the device flow\'s provider' : 'judged by'} ${provider.name} (${provider.kind})` });
-  const principal = await provider.verifier.verify(rawToken);
+  const started = process.hrtime.bigint();
+  const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+  const principal = await provider.verifier.verify(rawToken).catch((err: unknown) => {
+    ctx.metrics?.providerCall(provider.name, seconds(), err instanceof ProviderUnavailableError);
+    throw err;
+  });
+  ctx.metrics?.providerCall(provider.name, seconds(), false);
   out.principal = principal;
   trace.push({ step: 'verify', ok: true, detail: `active token of ${principal.displayName} (${principal.auditIdentity}; ${principal.identities.length} linked identities), scope ${principal.scopes.join(' ') || '-'}` });
 

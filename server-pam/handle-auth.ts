@@ -57,13 +57,14 @@ function loginEvent(request: PamRequest, decision: Decision, op?: string): Audit
     ...(auth?.authTime ? { auth_time: auth.authTime } : {}),
     ...(decision.principal ? { token: decision.principal.tokenHash } : {}),
     decision: decision.result,
+    code: decision.code,
     reason: decision.reason,
   };
 }
 
 async function answerQuery(deps: HandlerDeps, request: PamRequest, conv: PamConversation, op: string, accessToken: string | undefined): Promise<PamResult> {
-  const audit = (decision: string, reason: string, token?: string) =>
-    deps.audit({ event: 'query', op, rhost: request.rhost, service: request.service, user: request.user, ...(token ? { token } : {}), decision, reason });
+  const audit = (decision: string, reason: string, token?: string, code?: string) =>
+    deps.audit({ event: 'query', op, rhost: request.rhost, service: request.service, user: request.user, ...(token ? { token } : {}), decision, ...(code ? { code } : {}), reason });
   if (op === 'get_security_policy') {
     const issuers = deps.decision.providers.map((p) => p.issuer);
     conv.info(encodeReply({ policy: policyDescription(deps.decision.policy, issuers) }));
@@ -84,7 +85,7 @@ async function answerQuery(deps: HandlerDeps, request: PamRequest, conv: PamConv
       return 'MAXTRIES';
     }
     conv.info(errorReply(decision.code, decision.reason));
-    await audit(decision.result, decision.reason, decision.principal?.tokenHash);
+    await audit(decision.result, decision.reason, decision.principal?.tokenHash, decision.code);
     return decision.result;
   }
   conv.info(errorReply('UNKNOWN_COMMAND', `unknown command "${sanitizeForTerminal(op, 40)}"`));

@@ -29,7 +29,7 @@ export interface TicketCheck {
   ticket: string;
 }
 
-export type BridgeRequest = { verb: 'AUTH'; request: PamRequest } | { verb: 'CHECK'; check: TicketCheck };
+export type BridgeRequest = { verb: 'AUTH'; request: PamRequest } | { verb: 'CHECK'; check: TicketCheck } | { verb: 'STATUS' };
 
 export class ProtocolError extends OAuthSshError {
   constructor(message: string) {
@@ -76,6 +76,7 @@ export function parseRequestLine(line: string): PamRequest {
 export function parseBridgeRequest(line: string): BridgeRequest {
   const [version, verb, ...fields] = line.split(' ');
   if (version !== PROTOCOL_VERSION) throw new ProtocolError(`unsupported protocol version "${version}"`);
+  if (verb === 'STATUS' && fields.length === 0) return { verb };
   if (verb !== 'AUTH' && verb !== 'CHECK') throw new ProtocolError(`unknown request "${verb}"`);
   const values = new Map<string, string>();
   for (const field of fields) {
@@ -190,6 +191,11 @@ export class PamConversation {
 
   keepalive(): void {
     this.send('KEEPALIVE');
+  }
+
+  /** `oauth-ssh-server status`: the counters, one encoded value. */
+  metrics(text: string): void {
+    this.send('METRICS', text);
   }
 
   /** Before RESULT SUCCESS: what acct_mgmt and setcred will show back to the daemon. */

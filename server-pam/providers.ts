@@ -18,6 +18,7 @@ import { OidcIssuer, unverifiedIssuer } from '../shared/providers/oidc-issuer.js
 import type { DeviceFlowProvider, ProviderKind, TokenVerifier } from '../shared/providers/provider.js';
 import type { MappingProfile } from './accounts.js';
 import type { ServerConfig } from './config.js';
+import type { CacheSource } from './metrics.js';
 
 export interface ConfiguredProvider {
   kind: ProviderKind;
@@ -38,6 +39,8 @@ export interface ProviderSet {
   globus: GlobusAuth | null;
   /** The device flow's provider and the provider that judges the tokens it yields. */
   device: { flow: DeviceFlowProvider; judge: ConfiguredProvider } | null;
+  /** The introspection caches, for operators' counters. */
+  caches: CacheSource[];
   close(): Promise<void>;
 }
 
@@ -69,10 +72,12 @@ export function buildProviders(config: ServerConfig, overrides: ProviderOverride
   // One HTTP stack for every provider: one keep-alive pool per origin, one 429 back-off, http_timeout everywhere.
   const http = createHttpStack({ timeoutSeconds: config.httpTimeout });
   const closers: Array<() => Promise<void>> = [];
+  const caches: CacheSource[] = [];
   let globus: GlobusAuth | null = null;
   if (config.globus) {
     globus = new GlobusAuth({ authUrl: config.authUrl, clientId: config.clientId, clientSecret: config.clientSecret, httpTimeout: config.httpTimeout, introspectionCacheTtl: cacheTtl, http });
     closers.push(() => globus!.close());
+    caches.push({ provider: 'Globus Auth', stats: () => globus!.cacheStats() });
     providers.push({ kind: 'globus', issuer: config.authUrl, name: 'Globus Auth', verifier: overrides.globusVerifier ?? globus, profile: mappingProfile(config, 'globus'), introspects: true });
   }
   for (const jwt of config.jwtIssuers) {
@@ -80,7 +85,10 @@ export function buildProviders(config: ServerConfig, overrides: ProviderOverride
       config.introspection?.issuer === jwt.issuer
         ? new OidcIntrospector({ ...config.introspection, audiences: jwt.audiences, httpTimeout: config.httpTimeout, cacheTtl, http })
         : null;
-    if (introspector) closers.push(() => introspector.close());
+    if (introspector) {
+      closers.push(() => introspector.close());
+      caches.push({ provider: jwt.issuer, stats: () => introspector.cacheStats() });
+    }
     const verifier = new OidcIssuer({ issuer: jwt.issuer, kind: jwt.kind, audiences: jwt.audiences, groupsClaim: config.claims.groupsClaim, uidClaim: config.claims.uidClaim, userinfoUrl: config.claims.userinfoIssuer === jwt.issuer ? config.claims.userinfoUrl : null, requiredScopes: config.claims.requiredScopes, http, introspector });
     providers.push({ kind: jwt.kind, issuer: jwt.issuer, name: jwt.issuer, verifier, profile: mappingProfile(config, jwt.kind), introspects: introspector !== null });
   }
@@ -99,6 +107,7 @@ export function buildProviders(config: ServerConfig, overrides: ProviderOverride
     providers,
     globus,
     device,
+    caches,
     close: async () => {
       await Promise.all(closers.map((c) => c()));
       await http.close();

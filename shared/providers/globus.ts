@@ -109,6 +109,11 @@ export class GlobusAuth implements TokenVerifier, DeviceFlowProvider {
     return fqdns;
   }
 
+  /** Introspection cache look-ups, for operators' counters. */
+  cacheStats(): { hits: number; misses: number } {
+    return { hits: this.introspections.hits, misses: this.introspections.misses };
+  }
+
   /** The registered FQDNs if already known, without asking (advice text must not wait on the network). */
   knownFqdns(): string[] | null {
     return this.clientCache.get('self')?.fqdns ?? null;

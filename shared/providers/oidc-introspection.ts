@@ -41,6 +41,11 @@ export class OidcIntrospector {
     });
   }
 
+  /** Introspection cache look-ups, for operators' counters. */
+  cacheStats(): { hits: number; misses: number } {
+    return { hits: this.cache.hits, misses: this.cache.misses };
+  }
+
   close(): Promise<void> {
     return this.closeStack();
   }
