@@ -6,7 +6,8 @@
  * pam_permit.so measured the same way in the same run.
  *
  * Reports p50 latency with one client, and decisions per second with one and
- * with 4 clients at once. Usage: node --import tsx scripts/bench-decisions.ts [--decisions N] [--audit syslog|stderr|file]
+ * with 4 clients at once; also the protocol's floor: the same bridge against
+ * a daemon that answers at once, without deciding anything. Usage: node --import tsx scripts/bench-decisions.ts [--decisions N] [--audit syslog|stderr|file]
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -75,11 +76,19 @@ try {
   t.teardown(() => stopProcess(child));
   await waitForOutput(child, () => out, /listening on/, 20_000);
 
+  // The protocol's floor: a daemon that answers at once, no decision at all, through the same bridge.
+  const floorSocket = join(dir, 'floor.sock');
+  const floorDaemon = spawn(process.execPath, ['-e', `require('net').createServer((s) => { let n = 0; s.on('error', () => {}); s.on('data', (d) => { for (const l of d.toString().split('\\n')) { if (!l) continue; if (++n === 1) s.write('PROMPT_OFF token:\\n'); else s.end('TICKET ${'a'.repeat(64)}\\nRESULT SUCCESS\\n'); } }); }).listen(${JSON.stringify(floorSocket)}, () => console.log('up'));`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => stopProcess(floorDaemon));
+  await new Promise((resolve) => floorDaemon.stdout!.once('data', resolve));
+  const floor = await installPamService(t, `auth required ${BRIDGE_SO} socket=${floorSocket}`);
   const permit = await installPamService(t, 'auth required pam_permit.so');
   const oauth = await installPamService(t, `auth required ${BRIDGE_SO} socket=${socketPath}`);
   await drive(driver, oauth, user.name, token, 1); // warm: introspection, identities, client record, NSS cached
   const permitOne = await drive(driver, permit, user.name, token, 1);
   const permitFour = await drive(driver, permit, user.name, token, 4);
+  const floorOne = await drive(driver, floor, user.name, token, 1);
+  const floorFour = await drive(driver, floor, user.name, token, 4);
   const one = await drive(driver, oauth, user.name, token, 1);
   const four = await drive(driver, oauth, user.name, token, 4);
 
@@ -87,8 +96,11 @@ try {
   console.log(`decisions through the real bridge and daemon, cached token, audit ${values.audit ?? 'default (syslog)'}, ${decisions} per run:`);
   console.log(line('pam_permit.so, 1 client', permitOne, permitOne));
   console.log(line('pam_permit.so, 4 clients', permitFour, permitOne));
+  console.log(line('bridge + answer-at-once daemon, 1', floorOne, permitOne));
+  console.log(line('bridge + answer-at-once daemon, 4', floorFour, permitOne));
   console.log(line('pam_oauth_ssh.so, 1 client', one, permitOne));
   console.log(line('pam_oauth_ssh.so, 4 clients', four, permitOne));
+  console.log(`the decision itself (vs the answer-at-once daemon): p50 +${(one.p50Ms - floorOne.p50Ms).toFixed(3)} ms, throughput ${(four.perSecond / floorFour.perSecond).toFixed(2)}x with 4 clients`);
   console.log(`goal: >= 2000 decisions/s with 4 clients (${four.perSecond >= 2000 ? 'met' : 'not met'}), p50 <= 0.8 ms with one (${one.p50Ms <= 0.8 ? 'met' : 'not met'})`);
 } finally {
   await t.run();

@@ -49,7 +49,23 @@ export function stderrIsJournal(env: NodeJS.ProcessEnv = process.env): boolean {
   }
 }
 
-const toStderr = (line: string) => void process.stderr.write(line);
+/**
+ * Lines written to a stream together, once per turn of the event loop: under
+ * load, one write for many decisions instead of a system call each.
+ */
+function batched(write: (data: string) => void): (line: string) => void {
+  let pending = '';
+  return (line) => {
+    if (pending === '') setImmediate(() => {
+      const data = pending;
+      pending = '';
+      write(data);
+    });
+    pending += line;
+  };
+}
+
+const toStderr = batched((data) => void process.stderr.write(data));
 
 /** Lines to syslog through one `logger` for the daemon's life; falls back to stderr while it cannot run. */
 function syslogWriter(): (line: string) => void {
@@ -74,11 +90,12 @@ function syslogWriter(): (line: string) => void {
   };
   // At once, not at the first event: a logger that cannot reach syslog exits before any event is lost to it.
   logger = start();
-  return (line) => {
+  const toLogger = batched((data) => {
     logger ??= start();
-    if (logger?.stdin?.writable) logger.stdin.write(line);
-    else toStderr(line);
-  };
+    if (logger?.stdin?.writable) logger.stdin.write(data);
+    else toStderr(data);
+  });
+  return toLogger;
 }
 
 /** Appends to a file opened once; writes are queued so lines never interleave. */

@@ -108,14 +108,18 @@ class LineReader {
       this.buffer = Buffer.concat([this.buffer, chunk]);
       this.deliver();
     });
-    socket.on('end', () => this.fail(new ProtocolError('bridge closed the connection')));
+    // Every connection ends this way: the error is made only if someone is still waiting for a line.
+    socket.on('end', () => this.fail(null));
     socket.on('error', (err) => this.fail(new ProtocolError(`socket error: ${err.message}`)));
   }
 
-  private fail(err: Error): void {
-    this.failure ??= err;
+  private fail(err: Error | null): void {
+    this.closed = true;
+    if (err) this.failure ??= err;
     this.deliver();
   }
+
+  private closed = false;
 
   private deliver(): void {
     if (!this.waiting) return;
@@ -139,7 +143,8 @@ class LineReader {
       const resolve = this.waiting;
       this.waiting = undefined;
       resolve(this.failure);
-    } else if (this.failure) {
+    } else if (this.failure || this.closed) {
+      this.failure ??= new ProtocolError('bridge closed the connection');
       const resolve = this.waiting;
       this.waiting = undefined;
       resolve(this.failure);
@@ -167,9 +172,20 @@ export class PamConversation {
     return parseBridgeRequest(await this.reader.next());
   }
 
+  /** Lines wait here until the next turn of the event loop or the result: one write for what goes together. */
+  private pending = '';
+
   private send(verb: string, value?: string): void {
     if (this.finished || this.socket.destroyed) return;
-    this.socket.write(value === undefined ? `${verb}\n` : `${verb} ${encodeValue(value)}\n`);
+    if (this.pending === '') queueMicrotask(() => this.flush());
+    this.pending += value === undefined ? `${verb}\n` : `${verb} ${encodeValue(value)}\n`;
+  }
+
+  private flush(): void {
+    if (this.pending === '' || this.socket.destroyed) return;
+    const data = this.pending;
+    this.pending = '';
+    this.socket.write(data);
   }
 
   /** Asks the user; undefined when the application gave no answer. */
@@ -206,6 +222,9 @@ export class PamConversation {
   finish(result: PamResult): void {
     this.send('RESULT', result);
     this.finished = true;
-    this.socket.end();
+    // The lines still waiting, the result and the end of the connection in one go.
+    const data = this.pending;
+    this.pending = '';
+    if (!this.socket.destroyed) this.socket.end(data);
   }
 }
