@@ -102,6 +102,25 @@ try {
   if (ssh.code !== 0 || ssh.stdout.trim() !== 'alice') throw new Error(`the login failed (${ssh.code}): ${ssh.stderr}\n${sshd.output()}\n${daemon.output()}`);
   step('ssh alice@127.0.0.1 with an OAuth token: logged in through the installed packages');
 
+  // Keys keep working after install: an administrator is never locked out.
+  await runOk('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'key')]);
+  await inRoot(root, ['install', '-d', '-m', '0700', '-o', 'alice', '-g', 'alice', '/home/alice/.ssh']);
+  writeFileSync(join(root, 'home/alice/.ssh/authorized_keys'), readFileSync(join(dir, 'key.pub')), { mode: 0o600 });
+  await inRoot(root, ['chown', 'alice:alice', '/home/alice/.ssh/authorized_keys']);
+  const byKey = await run('ssh', ['-F', '/dev/null', '-p', String(port), '-i', join(dir, 'key'), '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'PreferredAuthentications=publickey', '-o', 'BatchMode=yes', 'alice@127.0.0.1', 'id', '-un'], { timeoutMs: 60_000 });
+  if (byKey.code !== 0 || byKey.stdout.trim() !== 'alice') throw new Error(`a publickey login failed after install (${byKey.code}): ${byKey.stderr}\n${sshd.output()}`);
+  step('ssh -i key alice@127.0.0.1: keys keep working after install');
+
+  // Passwords too: no token at the token prompt falls through to pam_unix's password prompt.
+  await run('chroot', [root, 'chpasswd'], { input: 'alice:correct-horse-battery\n' });
+  writeFileSync(join(dir, 'askpass-password'), `#!/bin/sh\ncase "$1" in *"OAuth token"*) echo;; *assword*) echo correct-horse-battery;; esac\n`, { mode: 0o700 });
+  const byPassword = await run('ssh', ['-F', '/dev/null', '-p', String(port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'PreferredAuthentications=keyboard-interactive', 'alice@127.0.0.1', 'id', '-un'], {
+    env: { ...process.env, SSH_ASKPASS: join(dir, 'askpass-password'), SSH_ASKPASS_REQUIRE: 'force', DISPLAY: 'none' },
+    timeoutMs: 60_000,
+  });
+  if (byPassword.code !== 0 || byPassword.stdout.trim() !== 'alice') throw new Error(`a password login failed after install (${byPassword.code}): ${byPassword.stderr}\n${sshd.output()}`);
+  step('ssh alice@127.0.0.1 with a password (Enter at the token prompt): passwords keep working after install');
+
   await inRoot(root, ['oauth-ssh-server', 'uninstall']);
   if (sha(join(root, 'etc/pam.d/sshd')) !== pamBefore) throw new Error('uninstall did not restore /etc/pam.d/sshd byte for byte');
   await stopProcess(sshd.child);
