@@ -29,7 +29,7 @@ const sha = (path: string) => createHash('sha256').update(readFileSync(path)).di
 async function freshRoot(): Promise<string> {
   if (!existsSync(join(CACHE, 'usr/bin/node'))) {
     step(`debootstrap Debian 13 into ${CACHE} (once)`);
-    await runOk('debootstrap', ['--variant=minbase', '--include=nodejs,openssh-server,openssh-client,libpam0g,ca-certificates,systemd', 'trixie', `${CACHE}.tmp`, 'http://deb.debian.org/debian'], { timeoutMs: 15 * 60_000 });
+    await runOk('debootstrap', ['--variant=minbase', '--include=nodejs,openssh-server,openssh-client,libpam0g,ca-certificates,systemd,pamtester', 'trixie', `${CACHE}.tmp`, 'http://deb.debian.org/debian'], { timeoutMs: 15 * 60_000 });
     await runOk('mv', [`${CACHE}.tmp`, CACHE]);
   }
   const root = mkdtempSync('/var/tmp/oauth-ssh-pkg-');
@@ -59,6 +59,8 @@ try {
   const root = await freshRoot();
   for (const deb of debs) cpSync(deb, join(root, 'tmp', deb.split('/').pop()!));
   const pamBefore = sha(join(root, 'etc/pam.d/sshd'));
+  // Dependencies the cached root may lack (pamtester, for install's self-check) come from the mirror.
+  if (!existsSync(join(root, 'usr/bin/pamtester'))) await inRoot(root, ['sh', '-c', 'apt-get update -qq && apt-get install -y -qq pamtester >/dev/null']);
   await inRoot(root, ['sh', '-c', 'dpkg -i /tmp/*.deb']);
   step('dpkg -i: both packages installed');
 
@@ -121,6 +123,11 @@ try {
   if (byPassword.code !== 0 || byPassword.stdout.trim() !== 'alice') throw new Error(`a password login failed after install (${byPassword.code}): ${byPassword.stderr}\n${sshd.output()}`);
   step('ssh alice@127.0.0.1 with a password (Enter at the token prompt): passwords keep working after install');
 
+  // Removing the package while PAM still loads the module is refused, and the daemon keeps running.
+  const early = await run('chroot', [root, 'dpkg', '--remove', 'oauth-ssh-server']);
+  if (early.code === 0 || !/still load pam_oauth_ssh\.so/.test(`${early.stdout}${early.stderr}`)) throw new Error(`dpkg --remove went ahead while PAM loads the module: ${early.stdout}${early.stderr}`);
+  if (daemon.child.exitCode !== null) throw new Error('the refused removal stopped the daemon');
+  step('dpkg --remove while /etc/pam.d/sshd loads the module: refused, the daemon untouched');
   await inRoot(root, ['oauth-ssh-server', 'uninstall']);
   if (sha(join(root, 'etc/pam.d/sshd')) !== pamBefore) throw new Error('uninstall did not restore /etc/pam.d/sshd byte for byte');
   await stopProcess(sshd.child);

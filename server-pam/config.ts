@@ -496,7 +496,7 @@ export function loadServerConfig(file?: string): ServerConfig {
     }
   });
   if (!path) throw new ConfigError(DEFAULT_CONFIG_FILES[0]!, `no config file (also looked for ${DEFAULT_CONFIG_FILES[1]}); create one from server-pam/oauth-ssh.conf.example or pass --config`);
-  const text = readText(path, 'the config file');
+  // Checked before it is read: what is read is what was checked.
   checkFileSafety(path, 'the config file', 'decisive');
-  return parseServerConfig(text, path);
+  return parseServerConfig(readText(path, 'the config file'), path);
 }

@@ -18,7 +18,7 @@
  * directory, so tests run them on a copy of /etc.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -54,15 +54,24 @@ export function pamWithOauth(text: string, options: InstallOptions): string {
   if (text.includes(BEGIN)) return text;
   const args = [`socket=${options.socket}`, ...options.moduleArgs].join(' ');
   const lines = text.split('\n');
-  const firstOf = (section: 'auth' | 'account') =>
-    lines.findIndex((l) => new RegExp(`^\\s*(@include\\s+common-${section}\\b|-?${section}\\s)`).test(l));
-  const auth = firstOf('auth');
-  const account = firstOf('account');
-  if (auth < 0 || account < 0) throw new InstallError(`the PAM file has no ${auth < 0 ? 'auth' : 'account'} section (no "@include common-${auth < 0 ? 'auth' : 'account'}" nor an ${auth < 0 ? 'auth' : 'account'} line): add our lines by hand, see server-pam/CONFIG.md`);
+  // Linux-PAM reads types without regard to case; "common-auth-2fa" is not "common-auth".
+  const include = (section: string) => new RegExp(`^\\s*@include\\s+common-${section}\\s*$`, 'i');
+  const typed = (section: string) => new RegExp(`^\\s*-?${section}\\s`, 'i');
+  // The auth block goes just before common-auth, after any auth lines the admin put first (a deny list, pam_access...).
+  const auth = lines.findIndex((l) => include('auth').test(l));
+  const firstAccount = lines.findIndex((l) => include('account').test(l) || typed('account').test(l));
+  if (auth < 0) throw new InstallError('the PAM file has no "@include common-auth": add our lines by hand where they belong (see server-pam/CONFIG.md)');
+  if (firstAccount < 0) throw new InstallError('the PAM file has no account section (no "@include common-account" nor an account line): add our lines by hand, see server-pam/CONFIG.md');
+  // success=done skips what follows in the auth section: an auth line after common-auth (a second factor) would never run for OAuth logins.
+  const nextSection = lines.findIndex((l, i) => i > auth && /^\s*-?(account|session|password)\s|^\s*@include\s+common-(account|session|password)/i.test(l));
+  const after = lines.slice(auth + 1, nextSection < 0 ? undefined : nextSection).filter((l) => typed('auth').test(l) || /^\s*@include\s/i.test(l) || /^\s*auth\s/i.test(l));
+  if (after.length) throw new InstallError(`the PAM file has auth lines after common-auth (${after.map((l) => l.trim()).join('; ')}), which OAuth logins would skip (success=done): add our lines by hand where they belong, see server-pam/CONFIG.md`);
+  const account = firstAccount;
   // maxtries=die: an answered in-band query ends the attempt; default=ignore: anything else falls through to the next method.
   // ignore=ignore: setcred for a login another method authenticated returns PAM_IGNORE, which must not fail the stack.
   const authLine = `auth [success=done maxtries=die new_authtok_reqd=done ignore=ignore default=${options.onlyOauth ? 'die' : 'ignore'}] ${options.module} ${args}`;
-  const accountLine = `account [success=ok ignore=ignore default=bad] ${options.module} ${args}`;
+  // The module only answers SUCCESS or IGNORE here; default=ignore: a module PAM cannot load locks nobody out.
+  const accountLine = `account [success=ok default=ignore] ${options.module} ${args}`;
   const out = [...lines];
   // Insert the later one first so that the earlier index stays right.
   const inserts: Array<[number, string[]]> = [[auth, block([authLine])], [account, block([accountLine])]];
@@ -157,14 +166,38 @@ export function pamSelfCheck(stack: string): { ok: boolean; detail: string } {
   writeFileSync(file, stack, { mode: 0o644 });
   try {
     const r = spawnSync('pamtester', [service, 'root', 'setcred'], { encoding: 'utf8', input: '', timeout: 20_000 });
+    if (r.error) throw new InstallError(`the PAM self-check needs pamtester: apt install pamtester (${r.error.message})`);
     return { ok: r.status === 0, detail: `${r.stdout}${r.stderr}`.trim() };
   } finally {
     rmSync(file, { force: true });
   }
 }
 
-/** Writes `text` over `path` atomically, keeping the mode and owner of what was there. */
-function replaceFile(path: string, text: string, fallbackMode = 0o644): void {
+/**
+ * The round trip the new lines will make: the module, with these arguments,
+ * asks the daemon at the socket for its policy as the query account (an
+ * in-band query: no provider is called) and must get it answered (PAM_MAXTRIES).
+ * A wrong socket= or daemon_user= shows up here, not at the first login.
+ */
+export function daemonRoundTrip(options: InstallOptions, queryAccount = 'oauth-ssh'): { ran: boolean; ok: boolean; detail: string } {
+  if (!existsSync(options.socket)) return { ran: false, ok: false, detail: `no daemon listens at ${options.socket} yet` };
+  const service = `oauth-ssh-install-check-${randomBytes(4).toString('hex')}`;
+  const file = join('/etc/pam.d', service);
+  writeFileSync(file, `auth required ${options.module} ${[`socket=${options.socket}`, ...options.moduleArgs].join(' ')}\n`, { mode: 0o644 });
+  try {
+    const query = Buffer.from(JSON.stringify({ command: { op: 'get_security_policy' }, version: 1 })).toString('base64');
+    const r = spawnSync('pamtester', [service, queryAccount, 'authenticate'], { encoding: 'utf8', input: `${query}\n`, timeout: 20_000 });
+    if (r.error) throw new InstallError(`the self-check needs pamtester: apt install pamtester (${r.error.message})`);
+    const out = `${r.stdout}${r.stderr}`;
+    return { ran: true, ok: /maximum number of retries/.test(out), detail: out.trim().split('\n').at(-1) ?? '' };
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+/** Writes `text` over `path` atomically, keeping the mode and owner of what was there (through a symlink, to its target). */
+function replaceFile(given: string, text: string, fallbackMode = 0o644): void {
+  const path = existsSync(given) ? realpathSync(given) : given;
   const before = existsSync(path) ? statSync(path) : null;
   const temp = join(dirname(path), `.${randomBytes(4).toString('hex')}.oauth-ssh.tmp`);
   writeFileSync(temp, text, { mode: before ? before.mode & 0o7777 : fallbackMode });
@@ -208,6 +241,7 @@ export function planInstall(root: string, options: InstallOptions, sshd = 'sshd'
   if (!existsSync(p.sshdConfig)) throw new InstallError(`${p.sshdConfig} does not exist: is openssh-server installed?`);
   const newPam = pamWithOauth(pam, options);
   const dropIn = read(p.dropIn);
+  if (dropIn !== null && !dropIn.startsWith(DROP_IN_HEADER)) throw new InstallError(`${p.dropIn} exists and was not written by oauth-ssh-server install: move it away first`);
   const newDropIn = sshdDropIn();
   const changes: Change[] = [];
   if (newPam !== pam) changes.push({ path: p.pam, before: pam, after: newPam });
@@ -222,6 +256,10 @@ export function planInstall(root: string, options: InstallOptions, sshd = 'sshd'
       throw new InstallError(`with the drop-in, sshd would still run with ${key} ${effective.get(key) ?? '(unset)'}: ${p.sshdConfig} sets it before its Include of sshd_config.d (or has no Include); set "${key === 'usepam' ? 'UsePAM' : 'KbdInteractiveAuthentication'} yes" there, then run install again`);
     }
   }
+  // With passwords off, a token that fails must not fall through to pam_unix over keyboard-interactive.
+  if (effective.get('passwordauthentication') === 'no' && !options.onlyOauth) {
+    throw new InstallError(`sshd has PasswordAuthentication no, and keyboard-interactive would let pam_unix ask for passwords after a failed token: run install --only-oauth (a failed token ends the login; keys keep working)`);
+  }
   const methods = effective.get('authenticationmethods');
   if (methods && methods !== 'any') notes.push(`sshd requires AuthenticationMethods ${methods}: keyboard-interactive must be in it for OAuth logins`);
   if (options.module.startsWith('/')) {
@@ -230,6 +268,9 @@ export function planInstall(root: string, options: InstallOptions, sshd = 'sshd'
     const ldd = spawnSync('ldd', ['-r', options.module], { encoding: 'utf8' });
     if (ldd.status !== 0 || /undefined symbol|not found/.test(`${ldd.stdout}${ldd.stderr}`)) throw new InstallError(`the PAM module ${options.module} cannot be loaded: ${`${ldd.stdout}${ldd.stderr}`.trim()}`);
   }
+  const trip = daemonRoundTrip(options);
+  if (!trip.ran) notes.push(`${trip.detail}: start oauth-ssh-server before you reload sshd (OAuth logins fail until it runs; keys${options.onlyOauth ? '' : ' and passwords'} keep working)`);
+  else if (!trip.ok) throw new InstallError(`the module could not get an answer from the daemon at ${options.socket} with these arguments (${options.moduleArgs.join(' ') || 'expecting it to run as root'}): ${trip.detail}; is --daemon-user right?`);
   return { changes, notes };
 }
 

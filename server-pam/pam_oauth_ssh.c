@@ -91,7 +91,7 @@ static int resolve_daemon_user(struct options *o) {
   if (!o->daemon_user) return 0;
   struct passwd pw, *found = NULL;
   char buf[4096];
-  if (getpwnam_r(o->daemon_user, &pw, buf, sizeof buf, &found) != 0 || !found) return -1;
+  if (getpwnam_r(o->daemon_user, &pw, buf, sizeof buf, &found) != 0 || !found) return -1; /* also ERANGE: fail closed */
   o->daemon_uid = found->pw_uid;
   if (!o->daemon_gid_set) {
     o->daemon_gid = found->pw_gid;
@@ -391,8 +391,11 @@ static int authenticate(pam_handle_t *pamh, const struct options *o, const char 
     int failed = 0;
     if (strcmp(line, "PROMPT_OFF") == 0 && arg) failed = relay_prompt(pamh, l, PAM_PROMPT_ECHO_OFF, arg);
     else if (strcmp(line, "PROMPT_ON") == 0 && arg) failed = relay_prompt(pamh, l, PAM_PROMPT_ECHO_ON, arg);
-    else if (strcmp(line, "INFO") == 0 && arg) { char *none; if (!silent) converse(pamh, PAM_TEXT_INFO, arg, &none); }
-    else if (strcmp(line, "ERROR") == 0 && arg) { char *none; if (!silent) converse(pamh, PAM_ERROR_MSG, arg, &none); }
+    else if ((strcmp(line, "INFO") == 0 || strcmp(line, "ERROR") == 0) && arg) {
+      char *none = NULL; /* an application may answer a message too: not ours to keep */
+      if (!silent) converse(pamh, line[0] == 'I' ? PAM_TEXT_INFO : PAM_ERROR_MSG, arg, &none);
+      free(none);
+    }
     else if (strcmp(line, "KEEPALIVE") == 0 && !arg) {
       if (++keepalives > MAX_KEEPALIVES) {
         pam_syslog(pamh, LOG_ERR, "daemon sent more than %d keep-alives", MAX_KEEPALIVES);
@@ -441,12 +444,18 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
   int rc = authenticate(pamh, &o, user, (flags & PAM_SILENT) != 0, ticket);
   if (o.debug) pam_syslog(pamh, LOG_DEBUG, "user %s: %s", user, pam_strerror(pamh, rc));
   if (rc == PAM_SUCCESS && ticket[0]) {
-    char *copy = strdup(ticket);
+    /* The module data says "ticket user": acct_mgmt in this handle trusts it for this user only. */
+    size_t n = TICKET_LEN + 1 + strlen(user) + 1;
+    char *copy = malloc(n);
     char env[sizeof TICKET_ENV + TICKET_LEN + 1];
     snprintf(env, sizeof env, "%s=%s", TICKET_ENV, ticket);
-    if (!copy || pam_set_data(pamh, HANDLED_KEY, copy, free_data) != PAM_SUCCESS || pam_putenv(pamh, env) != PAM_SUCCESS) {
-      free(copy);
+    if (copy) snprintf(copy, n, "%s %s", ticket, user);
+    if (!copy || pam_set_data(pamh, HANDLED_KEY, copy, free_data) != PAM_SUCCESS) {
+      free(copy); /* PAM did not take it */
       rc = PAM_SYSTEM_ERR; /* an authentication whose later steps would refuse it */
+    } else if (pam_putenv(pamh, env) != PAM_SUCCESS) {
+      pam_set_data(pamh, HANDLED_KEY, NULL, NULL); /* PAM owns the copy now: let it free it */
+      rc = PAM_SYSTEM_ERR;
     }
     wipe(env, sizeof env);
   }
@@ -462,11 +471,16 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
  */
 static int authenticated_here(pam_handle_t *pamh, int argc, const char **argv) {
   const void *data = NULL;
-  if (pam_get_data(pamh, HANDLED_KEY, &data) == PAM_SUCCESS && is_ticket(data)) return 1;
-  const char *ticket = pam_getenv(pamh, TICKET_ENV);
   const char *user = NULL;
+  if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user) return 0;
+  if (pam_get_data(pamh, HANDLED_KEY, &data) == PAM_SUCCESS && data) {
+    /* "ticket user", written by pam_sm_authenticate: this handle authenticated this user (PAM_USER may have changed since). */
+    const char *d = data;
+    return strlen(d) > TICKET_LEN + 1 && d[TICKET_LEN] == ' ' && strcmp(d + TICKET_LEN + 1, user) == 0;
+  }
+  const char *ticket = pam_getenv(pamh, TICKET_ENV);
   struct options o;
-  if (!is_ticket(ticket) || parse_options(pamh, argc, argv, &o) != 0 || pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user) return 0;
+  if (!is_ticket(ticket) || parse_options(pamh, argc, argv, &o) != 0) return 0;
   struct link *l = calloc(1, sizeof *l);
   if (!l) return 0;
   int confirmed = 0;

@@ -5,7 +5,11 @@
  */
 import type { Argv } from 'yargs';
 import { DEFAULT_SOCKET } from '../config.js';
+import { spawnSync } from 'node:child_process';
+import { DAEMON_ACCOUNT } from '../file-safety.js';
 import { applyChanges, defaultModulePath, planInstall, planUninstall, unifiedDiff, type Plan } from '../install.js';
+
+const packagedAccountExists = () => spawnSync('getent', ['passwd', DAEMON_ACCOUNT]).status === 0;
 
 function report(plan: Plan, dryRun: boolean, what: string): void {
   for (const note of plan.notes) console.log(`note: ${note}`);
@@ -35,7 +39,9 @@ export const installCommand = {
       .option('daemon-user', { type: 'string', describe: 'the daemon runs as this account (module argument daemon_user=; the package\'s is oauth-ssh-server)' })
       .option('only-oauth', { type: 'boolean', default: false, describe: 'a failed token ends the login instead of falling through to passwords' }),
   handler: (argv: { dryRun: boolean; root: string; socket: string; module?: string; daemonUid?: number; daemonUser?: string; onlyOauth: boolean }) => {
-    const moduleArgs = [...(argv.daemonUid === undefined ? [] : [`daemon_uid=${argv.daemonUid}`]), ...(argv.daemonUser ? [`daemon_user=${argv.daemonUser}`] : [])];
+    // The package's daemon runs as its own account: name it unless told otherwise.
+    const daemonUser = argv.daemonUser ?? (argv.daemonUid === undefined && packagedAccountExists() ? DAEMON_ACCOUNT : undefined);
+    const moduleArgs = [...(argv.daemonUid === undefined ? [] : [`daemon_uid=${argv.daemonUid}`]), ...(daemonUser ? [`daemon_user=${daemonUser}`] : [])];
     const plan = planInstall(argv.root, { socket: argv.socket, module: argv.module ?? defaultModulePath(), moduleArgs, onlyOauth: argv.onlyOauth });
     report(plan, argv.dryRun, 'install');
     if (argv.dryRun || plan.changes.length === 0) return;

@@ -94,7 +94,42 @@ test('refused before anything changes: a drop-in sshd would not read, a missing 
   t.regex(typo.stderr, /sshd -t refuses the configuration/);
   t.is(await sha(join(broken, 'etc/pam.d/sshd')), before, 'nothing replaced');
 
-  t.throws(() => pamWithOauth('session required pam_permit.so\n', { socket: '/s', module: 'm', moduleArgs: [], onlyOauth: false }), { message: /has no auth section/ });
+  const opts = { socket: '/s', module: 'm', moduleArgs: [], onlyOauth: false };
+  t.throws(() => pamWithOauth('session required pam_permit.so\n', opts), { message: /has no "@include common-auth"/ });
+  t.throws(() => pamWithOauth('@include common-auth-2fa\naccount required pam_permit.so\n', opts), { message: /has no "@include common-auth"/, instanceOf: Error }, 'common-auth-2fa is not common-auth');
+  // A second factor after common-auth would be skipped by success=done: refused, not silently bypassed.
+  t.throws(() => pamWithOauth('@include common-auth\nauth required pam_google_authenticator.so\n@include common-account\n', opts), { message: /auth lines after common-auth .*would skip/ });
+  // A deny list before common-auth still runs before the token is even asked for.
+  const withDeny = pamWithOauth('auth required pam_listfile.so item=user sense=deny file=/etc/ssh/deny onerr=succeed\n@include common-auth\n@include common-account\n', opts);
+  t.true(withDeny.indexOf('pam_listfile') < withDeny.indexOf(' m socket=/s'), 'our line goes after the admin\'s earlier auth lines');
+  t.regex(withDeny, /^account \[success=ok default=ignore\] m socket=\/s$/m, 'a module PAM cannot load is ignored in account, never a lockout');
+});
+
+test('with PasswordAuthentication no, install refuses to let passwords back in through keyboard-interactive unless --only-oauth', async (t) => {
+  const root = await fakeRoot(t);
+  const config = join(root, 'etc/ssh/sshd_config');
+  await writeFile(join(root, 'etc/ssh/sshd_config.d/10-no-passwords.conf'), 'PasswordAuthentication no\n');
+  const refused = await server(['install', '--root', root, '--module', BRIDGE_SO]);
+  t.is(refused.code, 2);
+  t.regex(refused.stderr, /PasswordAuthentication no, and keyboard-interactive would let pam_unix ask for passwords after a failed token: run install --only-oauth/);
+  const only = await server(['install', '--root', root, '--module', BRIDGE_SO, '--only-oauth']);
+  t.is(only.code, 0, only.stderr);
+  t.regex(await readFile(join(root, 'etc/pam.d/sshd'), 'utf8'), /default=die\] /);
+  t.truthy(config);
+});
+
+test('a symlinked /etc/pam.d/sshd is written through to its target; a drop-in someone else wrote is not overwritten', async (t) => {
+  const { rename, symlink, lstat } = await import('node:fs/promises');
+  const root = await fakeRoot(t);
+  const pam = join(root, 'etc/pam.d/sshd');
+  await rename(pam, join(root, 'etc/pam.d/sshd.real'));
+  await symlink('sshd.real', pam);
+  t.is((await server(['install', '--root', root, '--module', BRIDGE_SO])).code, 0);
+  t.true((await lstat(pam)).isSymbolicLink(), 'still a symlink');
+  t.regex(await readFile(join(root, 'etc/pam.d/sshd.real'), 'utf8'), /pam_oauth_ssh/);
+  const other = await fakeRoot(t);
+  await writeFile(join(other, 'etc/ssh/sshd_config.d/50-oauth-ssh.conf'), 'UsePAM yes\n');
+  t.regex((await server(['install', '--root', other, '--module', BRIDGE_SO])).stderr, /was not written by oauth-ssh-server install: move it away first/);
 });
 
 test('uninstall keeps the administrator\'s other edits, and refuses a drop-in it did not write', async (t) => {
@@ -126,4 +161,20 @@ test('a check that fails after the files were replaced restores them all', async
   t.throws(() => applyChanges(root, plan, { sshd: join(dir, 'sshd') }), { message: /sshd -t refuses .*simulated refusal.*everything was restored/ });
   t.is(await sha(pam), before, 'the PAM file is the original');
   t.is((await run('test', ['-e', join(root, 'etc/ssh/sshd_config.d/50-oauth-ssh.conf')])).code, 1, 'the drop-in is gone again');
+});
+
+test('with a daemon running, install first makes the round trip the new lines will make; a wrong daemon_user is refused', async (t) => {
+  const { startTestIdp } = await import('../helpers/dev-idp.js');
+  const { startTestServer } = await import('../helpers/server.js');
+  const idp = await startTestIdp(t);
+  const running = await startTestServer(t, { authUrl: idp.url });
+  const root = await fakeRoot(t);
+  const wrong = await server(['install', '--root', root, '--module', BRIDGE_SO, '--socket', running.socketPath, '--daemon-user', 'nobody']);
+  t.is(wrong.code, 2);
+  t.regex(wrong.stderr, /could not get an answer from the daemon at .* \(daemon_user=nobody\).*is --daemon-user right\?/);
+  const right = await server(['install', '--root', root, '--module', BRIDGE_SO, '--socket', running.socketPath]);
+  t.is(right.code, 0, right.stderr);
+  t.notRegex(right.stdout, /no daemon listens/);
+  const absent = await server(['install', '--dry-run', '--root', await fakeRoot(t), '--module', BRIDGE_SO, '--socket', '/run/oauth-ssh-none/pam.sock']);
+  t.regex(absent.stdout, /note: no daemon listens at \/run\/oauth-ssh-none\/pam\.sock yet: start oauth-ssh-server before you reload sshd/);
 });

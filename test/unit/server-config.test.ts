@@ -199,3 +199,26 @@ test('check describes each provider: where its accounts come from, and what cann
   t.regex(good, /note https:\/\/kc\.example\.org: the policy reads amr, acr from its tokens/);
   t.regex(lines('auth_method scitokens\nissuers https://sci.example.org\n'), /ok https:\/\/sci\.example\.org \[scitokens\]: accounts from scope grants ssh:\/USER \(a bare ssh grants nothing\)/);
 });
+
+test('a symlink to a safe file, placed in a directory others can write, is refused (it could be swapped between check and read)', async (t) => {
+  const { mkdir, symlink } = await import('node:fs/promises');
+  const dir = await tempDir(t);
+  const map = join(dir, 'accounts.map');
+  await writeFile(map, 'a@b.org x\n', { mode: 0o644 });
+  const open = join(dir, 'open');
+  await mkdir(open);
+  await chmod(open, 0o777);
+  await symlink(map, join(open, 'map'));
+  const viaOpen = await configFile(t, `client_id ${ID}\nclient_secret x\nmap_file ${join(open, 'map')}\n`);
+  t.throws(() => loadServerConfig(viaOpen), { message: /the directory .*open above map_file .* is writable by group\/others \(mode 777\)/ });
+  // A symlink owned by someone else, in a safe directory: refused too.
+  const safe = join(dir, 'safe');
+  await mkdir(safe, { mode: 0o755 });
+  await symlink(map, join(safe, 'map'));
+  const { lchown } = await import('node:fs/promises');
+  await lchown(join(safe, 'map'), 4242, 4242);
+  const viaForeignLink = await configFile(t, `client_id ${ID}\nclient_secret x\nmap_file ${join(safe, 'map')}\n`);
+  t.throws(() => loadServerConfig(viaForeignLink), { message: /is a symlink owned by uid 4242/ });
+  await lchown(join(safe, 'map'), 0, 0);
+  t.notThrows(() => loadServerConfig(viaForeignLink), 'root\'s symlink in a safe directory is fine');
+});
