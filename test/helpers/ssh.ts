@@ -48,7 +48,13 @@ export async function runSsh(t: Teardown, sshd: Sshd, options: SshOptions): Prom
   let reported = 0;
   const watcher = setInterval(() => {
     if (!options.onPrompt) return;
-    const lines = readFileSync(prompts, 'utf8').split('\n').filter(Boolean);
+    let text: string;
+    try {
+      text = readFileSync(prompts, 'utf8');
+    } catch {
+      return clearInterval(watcher); // torn down under us (Ctrl-C in the demo): nothing more to report
+    }
+    const lines = text.split('\n').filter(Boolean);
     for (const line of lines.slice(reported)) options.onPrompt(decoded(line));
     reported = lines.length;
   }, 50);
