@@ -4,7 +4,6 @@
  * the module's timeout, never in success.
  */
 import test from 'ava';
-import { writeFile } from 'node:fs/promises';
 import { run } from '../helpers/processes.js';
 import { startFakeDaemon } from '../helpers/fake-daemon.js';
 import { afterRequest, BRIDGE_CASES, runBridgeCase } from '../helpers/bridge-cases.js';
