@@ -10,8 +10,8 @@
  */
 import { errorMessage, OAuthSshError } from '../shared/errors.js';
 import { packageVersion } from '../shared/version.js';
+import { nearSubcommand, SUBCOMMANDS } from './subcommands.js';
 
-const SUBCOMMANDS = new Set(['login', 'logout', 'token', 'accounts', 'status', 'setup', 'help', '--help', '-h', '--version']);
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, notLoggedIn: 3 } as const;
 
@@ -67,6 +67,8 @@ async function main(argv: string[]): Promise<number> {
     case 'ensure':
       return (await import('./standalone.js')).ensure(argv[1] ?? '');
   }
+  const typo = argv[0] === undefined ? undefined : nearSubcommand(argv[0]);
+  if (typo) throw new OAuthSshError('USAGE', `"${argv[0]}" is not a command; did you mean \`oauth-ssh ${[typo, ...argv.slice(1)].join(' ')}\`? (A host of that name: write it as user@${argv[0]} or its full name.)`);
   if (argv.length > 0 && !SUBCOMMANDS.has(argv[0]!)) return (await import('./connect.js')).connect(argv);
   return commands(argv);
 }

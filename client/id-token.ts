@@ -27,7 +27,8 @@ export function loginFacts(idToken: string | null): LoginFacts {
     return NO_FACTS;
   }
   const str = (v: unknown) => (typeof v === 'string' ? v : null);
-  let identity = str(claims.preferred_username);
+  // A human name: Glewlwyd's id_token, for one, has no preferred_username but sub and name.
+  let identity = str(claims.preferred_username) ?? str(claims.email) ?? str(claims.name) ?? str(claims.sub);
   let idp = str(claims.identity_provider_display_name);
   let idpId = str(claims.identity_provider);
   let authTime = typeof claims.auth_time === 'number' ? claims.auth_time : null;

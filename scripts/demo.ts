@@ -150,7 +150,7 @@ try {
   };
 
   step(`3. oauth-ssh login (device flow; the client's ssh config calls the server "${ALIAS}")`);
-  const login = await oauthSsh(['login', ALIAS, '--device'], approveWhenAsked(/enter the code ([A-Z]{4}-[A-Z]{4})/));
+  const login = await oauthSsh(['login', ALIAS, '--device'], approveWhenAsked(/enter the code:\s+([A-Z]{4}-[A-Z]{4})/));
   results.login = login.code === 0;
 
   step(`4. oauth-ssh ${ALIAS} 'id -un; uptime' — the real ssh, the token answered at the prompt`);

@@ -35,7 +35,8 @@ export async function deviceFlow(server: AuthServer, scope: string, publish: (ur
   const complete = device.verification_uri_complete ?? device.verification_uri;
   const qr = await terminalQr(complete, { invert: true });
   if (qr) say(qr);
-  say(`To log in, open ${sanitizeForTerminal(device.verification_uri)} and enter the code ${sanitizeForTerminal(device.user_code)}`);
+  // The code on a line of its own: at 80 columns it must never wrap (GRPT-RHQ / H).
+  say(`To log in, open ${sanitizeForTerminal(device.verification_uri)}\nand enter the code:\n  ${sanitizeForTerminal(device.user_code)}`);
   if (device.verification_uri_complete) say(`(or open ${sanitizeForTerminal(complete, 400)})`);
   publish(complete);
   const deadline = Date.now() + device.expires_in * 1000;

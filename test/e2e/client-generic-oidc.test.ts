@@ -50,7 +50,7 @@ test('oauth-ssh with a generic OIDC provider: device login, JWT access token, ss
   let approved = false;
   const login = await runClient(client, ['login', client.hostAlias, '--device'], {
     onStderr: (stderr) => {
-      const code = /enter the code (\S+)/.exec(stderr)?.[1];
+      const code = /enter the code:\s+(\S+)/.exec(stderr)?.[1];
       if (code && !approved) {
         approved = true;
         void op.approveDevice(code, { accountId: 'carol', resourceScope: `ssh:/${user.name}` });

@@ -81,7 +81,7 @@ export function runClient(client: ClientEnv, args: string[], options: { input?: 
 export function approveWhenShown(idp: { control(method: string, path: string, body?: unknown): Promise<unknown> }, identity: string, extra: Record<string, unknown> = {}) {
   let done = false;
   return (stderr: string) => {
-    const m = /enter the code ([A-Z]{4}-[A-Z]{4})/.exec(stderr);
+    const m = /enter the code:\s+([A-Z]{4}-[A-Z]{4})/.exec(stderr);
     if (m && !done) {
       done = true;
       void idp.control('POST', `devices/${m[1]}/approve`, { identity, ...extra });

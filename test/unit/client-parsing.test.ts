@@ -95,3 +95,21 @@ test('one URL rule for tokens and secrets: https, or http on this machine only',
   for (const ok of ['https://auth.globus.org', 'http://127.0.0.1:8700', 'http://localhost/x', 'http://[::1]:1']) t.true(secureOrLoopback(ok), ok);
   for (const bad of ['http://auth.example.org', 'ftp://127.0.0.1', 'not a url', 'http://127.0.0.2']) t.false(secureOrLoopback(bad), bad);
 });
+
+test('a typo of a command is caught with a suggestion; host names, login1 included, keep working', async (t) => {
+  const { nearSubcommand } = await import('../../client/subcommands.js');
+  t.truthy(nearSubcommand, 'bin exports nearSubcommand');
+  t.is(nearSubcommand('tokens'), 'token');
+  t.is(nearSubcommand('stauts'), 'status');
+  t.is(nearSubcommand('logni'), 'login');
+  for (const host of ['login1', 'login-2', 'cluster', 'ssh.example.org', 'alice@tokens', 'localhost', 'gateway', 'setup.hpc']) t.is(nearSubcommand(host), undefined, host);
+});
+
+test('the identity shown for a login falls back through preferred_username, email, name and sub (Glewlwyd sends sub and name)', async (t) => {
+  const { loginFacts } = await import('../../client/id-token.js');
+  const jwt = (claims: Record<string, unknown>) => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.`;
+  t.is(loginFacts(jwt({ sub: 's1', name: 'Carol Example' })).identity, 'Carol Example');
+  t.is(loginFacts(jwt({ sub: 's1', email: 'carol@example.org', name: 'Carol' })).identity, 'carol@example.org');
+  t.is(loginFacts(jwt({ sub: 's1' })).identity, 's1');
+  t.is(loginFacts(jwt({ sub: 's1', preferred_username: 'carol' })).identity, 'carol');
+});
