@@ -12,7 +12,7 @@ import { ConfigError } from '../shared/errors.js';
 import { secureOrLoopback } from '../shared/url-policy.js';
 import { configDir, privateDir } from './paths.js';
 
-export type Backend = 'auto' | 'keychain' | 'file';
+export type Backend = 'auto' | 'keychain' | 'kernel-keyring' | 'file';
 
 export interface HostRule {
   /** Glob (`*`, `?`) on the host name as typed or as resolved by ssh -G. */
@@ -76,7 +76,8 @@ export function parseClientConfig(doc: unknown, file: string | null): ClientConf
     return v as number;
   };
   const backend = (str(o.backend, 'backend') ?? 'auto') as Backend;
-  if (!['auto', 'keychain', 'file'].includes(backend)) fail(`backend must be auto, keychain or file, got "${backend}"`);
+  if (!['auto', 'keychain', 'kernel-keyring', 'file'].includes(backend)) fail(`backend must be auto, keychain, kernel-keyring or file, got "${backend}"`);
+  if (backend === 'kernel-keyring' && process.platform !== 'linux') fail('backend kernel-keyring exists only on Linux; use auto, keychain or file');
   if (o.hosts !== undefined && !Array.isArray(o.hosts)) fail('hosts must be a list');
   const hosts = ((o.hosts as unknown[]) ?? []).map((raw, i) => {
     const h = (raw ?? {}) as Record<string, unknown>;

@@ -4,6 +4,7 @@ import { sanitizeForTerminal } from '../../shared/sanitize.js';
 import { hostArgs, hostContext, withHostToken } from '../host-context.js';
 import { hostPolicy, loginMeetsPolicy } from '../host-policy.js';
 import { queryHost } from '../in-band.js';
+import { describeStore } from '../store/secret-store.js';
 import { say } from '../tty.js';
 import { formatDuration } from '../../shared/format.js';
 
@@ -45,7 +46,7 @@ export const statusCommand = {
     }
     if (!record) console.log(`token:   none; run \`oauth-ssh login ${host}\``);
     else {
-      console.log(`token:   ${record.expiresAt > now ? `valid for ${formatDuration(record.expiresAt - now)}` : 'expired'}${record.hasRefresh ? ', refreshable' : ''} (${record.backend})`);
+      console.log(`token:   ${record.expiresAt > now ? `valid for ${formatDuration(record.expiresAt - now)}` : 'expired'}${record.hasRefresh ? ', refreshable' : ''} (${describeStore(record.backend)})`);
       console.log(`login:   ${sanitizeForTerminal(record.identity ?? 'unknown identity')} at ${sanitizeForTerminal(record.idp ?? 'unknown IdP')}${record.authTime ? `, ${formatDuration(now - record.authTime)} ago` : ''}${record.mfa ? ', with MFA' : ''}`);
     }
     if (!policy) console.log('policy:  unknown (the host did not answer)');

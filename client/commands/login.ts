@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import { sanitizeForTerminal } from '../../shared/sanitize.js';
 import { hostArgs, hostContext, hostTarget } from '../host-context.js';
 import { acquireToken, type LoginMode } from '../tokens.js';
+import { describeStore } from '../store/secret-store.js';
 import { say } from '../tty.js';
 
 export interface LoginFlags {
@@ -41,7 +42,7 @@ export const loginCommand = {
         ...(argv.identity ? { identity: argv.identity } : {}),
         ...(argv.idp ? { idp: argv.idp } : {}),
       });
-      say(`Logged in for ${record.fqdn}${record.identity ? ` as ${sanitizeForTerminal(record.identity)}` : ''}${record.idp ? ` (${sanitizeForTerminal(record.idp)})` : ''}; token valid for ${Math.round((record.expiresAt - Date.now() / 1000) / 60)} min, kept in the ${record.backend}.`);
+      say(`Logged in for ${record.fqdn}${record.identity ? ` as ${sanitizeForTerminal(record.identity)}` : ''}${record.idp ? ` (${sanitizeForTerminal(record.idp)})` : ''}; token valid for ${Math.round((record.expiresAt - Date.now() / 1000) / 60)} min, kept in the ${describeStore(record.backend)}.`);
     } finally {
       await server.close();
     }

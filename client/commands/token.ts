@@ -48,6 +48,7 @@ const listCommand = {
     const header = ['HOST', 'IDENTITY', 'IDP', 'EXPIRES IN', 'AUTH AGE', 'REFRESH', 'STORE'];
     const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
     for (const row of [header, ...table]) console.log(row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+    if (rows.some((r) => r.backend === 'kernel-keyring')) console.log('\nkernel-keyring: kept in kernel memory, lost at reboot; see "backend" in the client config.');
   },
 };
 

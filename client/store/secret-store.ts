@@ -16,10 +16,15 @@ export interface Secrets {
 }
 
 export interface SecretStore {
-  readonly name: 'keychain' | 'file';
+  readonly name: 'keychain' | 'kernel-keyring' | 'file';
   get(key: string): Promise<Secrets | null>;
   set(key: string, secrets: Secrets): Promise<void>;
   delete(key: string): Promise<void>;
+}
+
+/** How a store is named to a person: what it means for the tokens kept there. */
+export function describeStore(name: SecretStore['name']): string {
+  return name === 'kernel-keyring' ? 'kernel keyring (in memory: lost at reboot)' : name;
 }
 
 export class TokenStoreError extends OAuthSshError {
@@ -41,27 +46,39 @@ function parseSecrets(text: string | null): Secrets | null {
   return null;
 }
 
+/** The part of @napi-rs/keyring used here; injectable so that a test can stand in for a platform this machine is not. */
+export type KeyringModule = Pick<typeof import('@napi-rs/keyring'), 'AsyncEntry'>;
+const loadKeyring = (): Promise<KeyringModule> => import('@napi-rs/keyring');
+
+/**
+ * The OS keychain, or on request the Linux kernel keyring. Each entry is
+ * pinned to its Linux store: left to itself the binding falls back from the
+ * Secret Service to the kernel keyring without a word, and the kernel
+ * keyring lives in memory, so tokens would vanish at reboot while `token
+ * list` said "keychain". (The pin is ignored on macOS and Windows.)
+ */
 export class KeychainStore implements SecretStore {
-  readonly name = 'keychain' as const;
+  constructor(
+    readonly name: 'keychain' | 'kernel-keyring' = 'keychain',
+    /** The native module is loaded only when a keychain is actually used. */
+    private readonly load: () => Promise<KeyringModule> = loadKeyring,
+  ) {}
 
-  /** The native keyring module is loaded only when a keychain is actually used. */
-  private static async entry(key: string): Promise<AsyncEntry> {
-    const { AsyncEntry } = await import('@napi-rs/keyring');
-    return new AsyncEntry(SERVICE, key);
-  }
-
-  private entry(key: string): Promise<AsyncEntry> {
-    return KeychainStore.entry(key);
+  private async entry(key: string): Promise<AsyncEntry> {
+    const { AsyncEntry } = await this.load();
+    return new AsyncEntry(SERVICE, key, { linux: { store: this.name === 'keychain' ? 'secret-service' : 'keyutils' } });
   }
 
   /**
-   * True when a keychain stores and returns a value. A read alone is not
+   * True when the store keeps and returns a value. A read alone is not
    * enough: without a Secret Service some platforms read "no entry" happily
    * and only fail on write.
    */
-  static async available(): Promise<boolean> {
+  async available(): Promise<boolean> {
     try {
-      const probe = await KeychainStore.entry('__probe__');
+      // A name of its own: a kernel key left by another login session is
+      // visible but not ours to update, and would fail the probe for good.
+      const probe = await this.entry(`__probe__.${process.pid}`);
       await probe.setPassword('probe');
       const ok = (await probe.getPassword()) === 'probe';
       await probe.deletePassword();
@@ -71,11 +88,15 @@ export class KeychainStore implements SecretStore {
     }
   }
 
+  private get label(): string {
+    return this.name === 'keychain' ? 'the keychain' : 'the kernel keyring';
+  }
+
   async get(key: string): Promise<Secrets | null> {
     try {
       return parseSecrets(await (await this.entry(key)).getPassword());
     } catch (err) {
-      throw new TokenStoreError(`the keychain could not be read: ${errorMessage(err)}; set "backend: file" in the client config to use a file instead`);
+      throw new TokenStoreError(`${this.label} could not be read: ${errorMessage(err)}; set "backend: file" in the client config to use a file instead`);
     }
   }
 
@@ -83,7 +104,7 @@ export class KeychainStore implements SecretStore {
     try {
       await (await this.entry(key)).setPassword(JSON.stringify(secrets));
     } catch (err) {
-      throw new TokenStoreError(`the keychain could not store the token: ${errorMessage(err)}`);
+      throw new TokenStoreError(`${this.label} could not store the token: ${errorMessage(err)}`);
     }
   }
 

@@ -10,7 +10,7 @@ import { dataDir, privateDir } from '../paths.js';
 import type { ServerStyle } from '../auth-server.js';
 import type { LoginFacts } from '../id-token.js';
 import { JsonFile } from './json-file.js';
-import { FileStore, KeychainStore, TokenStoreError, type Secrets, type SecretStore } from './secret-store.js';
+import { FileStore, KeychainStore, TokenStoreError, type KeyringModule, type Secrets, type SecretStore } from './secret-store.js';
 
 /** Which host a token is for: the authorization server, the CLI's client there, and the SSH service's client and scope. */
 export interface HostTarget {
@@ -36,21 +36,24 @@ export const hostKey = (authUrl: string, fqdn: string): string => `${fqdn}@${new
 
 export class TokenStore {
   private readonly metadata = new JsonFile<Record<string, HostRecord>>(join(dataDir(), 'hosts.json'), 'host metadata file');
-  private readonly stores: Record<SecretStore['name'], SecretStore> = { keychain: new KeychainStore(), file: new FileStore() };
+  private readonly stores: { keychain: KeychainStore; 'kernel-keyring': KeychainStore; file: FileStore };
   private chosen: Promise<SecretStore> | undefined;
 
   private constructor(
     private readonly choice: Backend,
     private readonly warn: (m: string) => void,
-  ) {}
+    loadKeyring?: () => Promise<KeyringModule>,
+  ) {
+    this.stores = { keychain: new KeychainStore('keychain', loadKeyring), 'kernel-keyring': new KeychainStore('kernel-keyring', loadKeyring), file: new FileStore() };
+  }
 
   /**
    * Opening is free: reading a cached token uses the store its record names.
    * Which store new secrets go to is decided (keychain probe and all) by
    * `backend()`, on the first write or before a login starts.
    */
-  static open(choice: Backend, warn: (m: string) => void = (m) => process.stderr.write(`oauth-ssh: ${m}\n`)): TokenStore {
-    return new TokenStore(choice, warn);
+  static open(choice: Backend, warn: (m: string) => void = (m) => process.stderr.write(`oauth-ssh: ${m}\n`), loadKeyring?: () => Promise<KeyringModule>): TokenStore {
+    return new TokenStore(choice, warn, loadKeyring);
   }
 
   /** For reading metadata only (`token list`): touches no keychain, so it never prompts or fails on one. */
@@ -65,14 +68,23 @@ export class TokenStore {
 
   private async decide(): Promise<SecretStore> {
     if (this.choice === 'file') return this.stores.file;
-    if (await KeychainStore.available()) return this.stores.keychain;
-    if (this.choice === 'keychain') throw new TokenStoreError('no keychain is available (on Linux: no Secret Service on the session D-Bus); start one, or set "backend: file" in the client config');
-    const marker = join(privateDir(dataDir()), '.file-backend-warned');
-    if (!existsSync(marker)) {
-      this.warn(`no keychain available; keeping tokens in ${join(dataDir(), 'tokens.json')} (mode 0600). Set "backend: file" in the client config to silence this.`);
-      writeFileSync(marker, '', { mode: 0o600 });
+    if (this.choice === 'kernel-keyring') {
+      if (!(await this.stores['kernel-keyring'].available())) throw new TokenStoreError('the Linux kernel keyring is not available here (keyctl refused); set "backend: file" in the client config');
+      this.warnOnce('.kernel-keyring-warned', 'tokens are kept in the Linux kernel keyring, which lives in memory: they are lost at reboot, and you log in again then. For tokens that last, use "backend: auto" with a Secret Service (gnome-keyring, KWallet, KeePassXC) or "backend: file".');
+      return this.stores['kernel-keyring'];
     }
+    if (await this.stores.keychain.available()) return this.stores.keychain;
+    if (this.choice === 'keychain') throw new TokenStoreError('no keychain is available (on Linux: no Secret Service on the session D-Bus); start one, or set "backend: file" in the client config ("backend: kernel-keyring" keeps tokens until reboot only)');
+    this.warnOnce('.file-backend-warned', `no keychain available; keeping tokens in ${join(dataDir(), 'tokens.json')} (mode 0600). Set "backend: file" in the client config to silence this.`);
     return this.stores.file;
+  }
+
+  /** A warning that is said once per user, not on every connection. */
+  private warnOnce(markerName: string, message: string): void {
+    const marker = join(privateDir(dataDir()), markerName);
+    if (existsSync(marker)) return;
+    this.warn(message);
+    writeFileSync(marker, '', { mode: 0o600 });
   }
 
   list(): HostRecord[] {
