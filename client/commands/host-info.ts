@@ -40,8 +40,10 @@ export const statusCommand = {
     const verdict = record && policy ? loginMeetsPolicy(record, policy, now) : null;
     const host = ctx.args.destination;
     if (argv.json) {
-      const token = record && { identity: record.identity, idp: record.idp, expires_in: Math.round(record.expiresAt - now), auth_age: record.authTime && Math.round(now - record.authTime), refresh: record.hasRefresh };
-      console.log(JSON.stringify({ host, token, policy, meets_policy: verdict?.ok ?? null }, null, 2));
+      const token = record && { identity: record.identity, idp: record.idp, expires_in: Math.round(record.expiresAt - now), auth_age: record.authTime && Math.round(now - record.authTime), mfa: record.mfa, refresh: record.hasRefresh, backend: record.backend };
+      // snake_case throughout, as the server's own policy reply and `token list --json` spell it.
+      const policyJson = policy && { permitted_idps: policy.permittedIdps, authentication_timeout: policy.authenticationTimeout, mfa: policy.mfa };
+      console.log(JSON.stringify({ host, token, policy: policyJson, meets_policy: verdict?.ok ?? null }, null, 2));
       return;
     }
     if (!record) console.log(`token:   none; run \`oauth-ssh login ${host}\``);

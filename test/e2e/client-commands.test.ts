@@ -44,6 +44,12 @@ test('status: token, login and the host policy side by side', async (t) => {
   t.regex(result.stdout, /login: {3}alice@example\.org at Example University, 60 min ago/);
   t.regex(result.stdout, /policy: {2}IdPs example\.org; login within 30 min/);
   t.regex(result.stdout, /verdict: the host requires a login within the last 30 min: run `oauth-ssh login testhost --force-login`/);
+  const json = await runClient(client, ['status', '--json', '--', ...client.sshArgs, client.hostAlias]);
+  t.is(json.code, 0, json.stderr);
+  const parsed = JSON.parse(json.stdout) as Record<string, unknown>;
+  t.like(parsed, { host: 'testhost', policy: { permitted_idps: ['example.org'], authentication_timeout: 30, mfa: false }, meets_policy: false, token: { identity: 'alice@example.org', refresh: true, backend: 'file' } });
+  const keys = (v: unknown): string[] => (v && typeof v === 'object' ? Object.entries(v).flatMap(([k, inner]) => (Array.isArray(inner) ? [k] : [k, ...keys(inner)])) : []);
+  t.deepEqual(keys(parsed).filter((k) => !/^[a-z0-9_]+$/.test(k)), [], 'every key is snake_case');
 });
 
 test('preflight: a login the host would refuse is renewed before connecting (with a terminal)', async (t) => {
