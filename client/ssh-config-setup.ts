@@ -18,12 +18,13 @@
  * token and asks every other prompt on the terminal, as ssh would. (`prefer`
  * is not enough: ssh honours it only when DISPLAY is set.)
  */
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import SSHConfig from 'ssh-config';
 import { UsageError } from '../shared/errors.js';
 import { shellQuote, writeLauncher } from './launcher.js';
 import { dataDir, privateDir } from './paths.js';
+import { JsonFile } from './store/json-file.js';
 
 export const ENSURE_MARK = ' ensure %h';
 
@@ -32,14 +33,25 @@ export interface SetupPaths {
   askpass: string;
 }
 
+function launcherPaths(): SetupPaths {
+  const dir = dataDir();
+  return { helper: join(dir, 'oauth-ssh-helper'), askpass: join(dir, 'askpass') };
+}
+
 export function installLaunchers(): SetupPaths {
-  const dir = privateDir(dataDir());
-  const helper = join(dir, 'oauth-ssh-helper');
-  const askpass = join(dir, 'askpass');
+  privateDir(dataDir());
+  const { helper, askpass } = launcherPaths();
   writeLauncher(helper, []);
   writeFileSync(askpass, `#!/bin/sh\nexec ${shellQuote(helper)} __askpass-standalone "$@"\n`, { mode: 0o700 });
   return { helper, askpass };
 }
+
+/**
+ * Which ssh config files hold which of our blocks, so that the last
+ * `setup --remove` can take the helper and the askpass away too, and an
+ * earlier one leaves them for the blocks still using them.
+ */
+const setupRecord = () => new JsonFile<Record<string, string[]>>(join(dataDir(), 'setup.json'), 'setup record');
 
 const matchValue = (pattern: string, helper: string) => `host "${pattern}" exec "${ourHelperCommand(helper)}"`;
 
@@ -84,14 +96,47 @@ export function editSshConfig(text: string, pattern: string, helper: string, rem
   return SSHConfig.stringify(config);
 }
 
-export function setupSshConfig(file: string, pattern: string, remove: boolean): { changed: boolean; paths: SetupPaths } {
-  const paths = installLaunchers();
-  const before = existsSync(file) ? readFileSync(file, 'utf8') : '';
+/** The patterns of every block of ours in an ssh config text (any helper path). */
+function ourPatterns(text: string): string[] {
+  return SSHConfig.parse(text).flatMap((line) => {
+    const { param, value } = line as { param?: string; value?: unknown };
+    const pattern = param?.toLowerCase() === 'match' ? matchWords(value)[1] : undefined;
+    return pattern !== undefined && isOurs(line, pattern) ? [pattern] : [];
+  });
+}
+
+export interface SetupResult {
+  changed: boolean;
+  paths: SetupPaths;
+  /** After a remove: true when no block is left anywhere, so the helper and askpass went too. */
+  launchersRemoved: boolean;
+  /** After a remove that kept the launchers: the files whose blocks still use them. */
+  stillUsedBy: string[];
+}
+
+export async function setupSshConfig(file: string, pattern: string, remove: boolean): Promise<SetupResult> {
+  validatePattern(pattern);
+  const path = resolve(file);
+  const paths = remove ? launcherPaths() : installLaunchers();
+  const before = existsSync(path) ? readFileSync(path, 'utf8') : '';
   const after = editSshConfig(before, pattern, paths.helper, remove);
   if (after !== before) {
-    privateDir(join(file, '..'));
-    writeFileSync(file, after, { mode: 0o600 });
-    chmodSync(file, 0o600);
+    privateDir(join(path, '..'));
+    writeFileSync(path, after, { mode: 0o600 });
+    chmodSync(path, 0o600);
   }
-  return { changed: after !== before, paths };
+  // The file itself says which of our blocks it still has (also blocks written before this record existed).
+  const record = await setupRecord().update((all) => {
+    const { [path]: _old, ...rest } = all;
+    const left = ourPatterns(after);
+    return left.length ? { ...rest, [path]: left } : rest;
+  });
+  const stillUsedBy = Object.keys(record);
+  let launchersRemoved = false;
+  if (remove && stillUsedBy.length === 0) {
+    rmSync(paths.helper, { force: true });
+    rmSync(paths.askpass, { force: true });
+    launchersRemoved = true;
+  }
+  return { changed: after !== before, paths, launchersRemoved, stillUsedBy };
 }

@@ -1,5 +1,6 @@
 /** The client's commands against the real sshd + server + dev IdP: accounts, status, logout, token show, and the policy preflight. */
 import test from 'ava';
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestIdp } from '../helpers/dev-idp.js';
@@ -84,7 +85,7 @@ test('logout revokes at the authorization server and forgets locally; token show
   t.is((await runClient(client, ['logout'])).code, 2, 'no host and no --all is a usage error');
 });
 
-test('setup: plain ssh gets the token through Match exec + the standalone askpass; idempotent; --remove restores the file', async (t) => {
+test('setup: plain ssh gets the token through Match exec + the standalone askpass; idempotent; --remove restores the file, and the last one takes the helper and askpass away', async (t) => {
   const { idp, user, client } = await world(t);
   t.is((await login(client, idp)).code, 0);
   const original = await readFile(client.sshConfig, 'utf8');
@@ -105,8 +106,19 @@ test('setup: plain ssh gets the token through Match exec + the standalone askpas
   const again = await runClient(client, ['setup', '127.0.0.1', '--ssh-config', client.sshConfig]);
   t.regex(again.stdout, /already has the oauth-ssh entry/);
   t.is(await readFile(client.sshConfig, 'utf8'), edited);
+  const second = join(client.home, 'second-ssh-config');
+  t.is((await runClient(client, ['setup', '*.other.example', '--ssh-config', second])).code, 0);
   const removed = await runClient(client, ['setup', '127.0.0.1', '--remove', '--ssh-config', client.sshConfig]);
   t.is(removed.code, 0);
   t.is((await readFile(client.sshConfig, 'utf8')).trimEnd(), original.trimEnd());
+  t.regex(removed.stdout, /The helper and askpass stay: oauth-ssh entries remain in .*second-ssh-config/);
+  t.true(existsSync(exportLine![1]!), 'the askpass stays while another file uses it');
+  const last = await runClient(client, ['setup', '*.other.example', '--remove', '--ssh-config', second]);
+  t.is(last.code, 0, last.stderr);
+  t.regex(last.stdout, /the helper and askpass in .* are gone too/);
+  t.regex(last.stdout, /Take this line out of your shell profile/);
+  t.true(last.stdout.includes(exportLine![0]), 'the exact profile line to take out');
+  t.false(existsSync(exportLine![1]!), 'askpass removed');
+  t.false(existsSync(join(exportLine![1]!, '..', 'oauth-ssh-helper')), 'helper removed');
   t.is((await runClient(client, ['setup', 'bad pattern;rm', '--ssh-config', client.sshConfig])).code, 2);
 });
