@@ -54,7 +54,7 @@ test('client config: host rules, defaults, clear errors', (t) => {
   t.throws(() => parseClientConfig({ hosts: [{ match: 'x', issuer: 'https://i.example.org' }] }, 'c.yaml'), { message: /give "scope"/ });
   t.throws(() => parseClientConfig({ hosts: [{ match: 'x', scope: 's' }] }, 'c.yaml'), { message: /go with "issuer"/ });
   t.throws(() => settingsForHost(parseClientConfig({}, null), ['h']), { message: /no client_id for h: set "client_id"/ });
-  for (const [doc, msg] of [[{ colour: 1 }, /unknown key "colour"/], [{ auth_url: 'http://auth.example.org' }, /must use https/], [{ backend: 'floppy' }, /backend must be auto, keychain or file/], [{ hosts: [{ fqdn: 'x' }] }, /hosts\[0\] needs "match"/]] as const) {
+  for (const [doc, msg] of [[{ colour: 1 }, /unknown key "colour"/], [{ auth_url: 'http://auth.example.org' }, /must use https/], [{ backend: 'floppy' }, /backend must be auto, keychain, kernel-keyring or file/], [{ hosts: [{ fqdn: 'x' }] }, /hosts\[0\] needs "match"/]] as const) {
     t.throws(() => parseClientConfig(doc, 'c.yaml'), { instanceOf: ConfigError, message: msg });
   }
 });
