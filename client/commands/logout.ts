@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import { errorMessage, UsageError } from '../../shared/errors.js';
+import { sanitizeForTerminal } from '../../shared/sanitize.js';
 import { authServerFor } from '../tokens.js';
 import { loadClientConfig } from '../config.js';
 import { hostArgs, hostContext } from '../host-context.js';
@@ -10,17 +11,24 @@ import { say } from '../tty.js';
 async function logoutRecord(store: TokenStore, record: HostRecord): Promise<void> {
   const secrets = await store.secrets(record);
   const server = authServerFor(record);
+  let refused: string | null = null;
   try {
     // The refresh token first (RFC 7009: its grant's access tokens go with it at most providers); a JWT
     // access token cannot be revoked (providers refuse it), it can only expire.
     const access = secrets?.accessToken;
     for (const token of [secrets?.refreshToken, access && !access.includes('.') ? access : undefined]) if (token) await server.revoke(token);
   } catch (err) {
-    say(`oauth-ssh: could not revoke the token for ${record.fqdn} (${errorMessage(err)}); removing it locally anyway`);
+    refused = errorMessage(err);
+    say(`oauth-ssh: could not revoke the token for ${record.fqdn} (${sanitizeForTerminal(refused)}); removing it locally anyway`);
   } finally {
     await server.close();
   }
   await store.remove(record);
+  // A refresh token the provider kept can outlive the local copy by months: say so where the user looks (token list).
+  if (refused !== null && secrets?.refreshToken) {
+    await store.noteUnrevoked(record, refused);
+    say(`oauth-ssh: the refresh token may still be valid at ${record.authUrl}; revoke the session there (its account page) if it matters. \`oauth-ssh token list\` keeps a note of this.`);
+  } else await store.dropUnrevoked(record.key);
   say(`Logged out of ${record.fqdn}.`);
 }
 
@@ -38,7 +46,9 @@ export const logoutCommand = {
     const ctx = await hostContext(hostArgs(argv));
     const record = ctx.store.record(ctx.key);
     if (!record) {
-      say(`Not logged in for ${argv.host}.`);
+      // Nothing to revoke: a note about an earlier refused revocation is dropped (the user has dealt with it).
+      if (await ctx.store.dropUnrevoked(ctx.key)) say(`Not logged in for ${argv.host}; dropped the note about its unrevoked refresh token.`);
+      else say(`Not logged in for ${argv.host}.`);
       return;
     }
     await logoutRecord(ctx.store, record);

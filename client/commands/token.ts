@@ -19,6 +19,15 @@ function listRow(r: HostRecord, now: number) {
   };
 }
 
+/** On stderr, so that `--json` stays the same array: logouts whose refresh token the provider would not revoke. */
+function sayUnrevoked(store: TokenStore): void {
+  const notes = store.unrevoked();
+  if (notes.length === 0) return;
+  say('Logged out here, but not revoked at the provider (the refresh token may still be valid there until it expires):');
+  for (const n of notes) say(`  ${n.fqdn} at ${n.authUrl}, ${new Date(n.loggedOutAt * 1000).toISOString().slice(0, 10)}: ${sanitizeForTerminal(n.reason)}`);
+  say('Revoke the session at the provider, then `oauth-ssh logout HOST` drops the note.');
+}
+
 const listCommand = {
   command: 'list',
   describe: 'the hosts you have tokens for (reads no secrets)',
@@ -28,6 +37,7 @@ const listCommand = {
     const store = TokenStore.forListing();
     const now = Math.floor(Date.now() / 1000);
     const rows = store.list().map((r) => listRow(r, now));
+    sayUnrevoked(store);
     if (argv.json) {
       console.log(JSON.stringify(rows, null, 2));
       return;

@@ -32,10 +32,20 @@ export interface HostRecord extends HostTarget, LoginFacts {
   updatedAt: number;
 }
 
+/** A logout whose revocation the provider refused: the refresh token may still be valid there. No secret is kept. */
+export interface UnrevokedNote {
+  key: string;
+  fqdn: string;
+  authUrl: string;
+  loggedOutAt: number;
+  reason: string;
+}
+
 export const hostKey = (authUrl: string, fqdn: string): string => `${fqdn}@${new URL(authUrl).host}`;
 
 export class TokenStore {
   private readonly metadata = new JsonFile<Record<string, HostRecord>>(join(dataDir(), 'hosts.json'), 'host metadata file');
+  private readonly unrevokedNotes = new JsonFile<Record<string, UnrevokedNote>>(join(dataDir(), 'unrevoked.json'), 'unrevoked-logout notes file');
   private readonly stores: { keychain: KeychainStore; 'kernel-keyring': KeychainStore; file: FileStore };
   private chosen: Promise<SecretStore> | undefined;
 
@@ -112,6 +122,27 @@ export class TokenStore {
   /** The access token stopped working before its time (revoked): the next use refreshes or logs in. */
   async markExpired(key: string): Promise<void> {
     await this.metadata.update((all) => (all[key] ? { ...all, [key]: { ...all[key]!, expiresAt: 0 } } : all));
+  }
+
+  /** Logouts the provider did not revoke, so that `token list` can say so. */
+  unrevoked(): UnrevokedNote[] {
+    return Object.values(this.unrevokedNotes.read()).sort((a, b) => a.fqdn.localeCompare(b.fqdn));
+  }
+
+  async noteUnrevoked(record: HostRecord, reason: string): Promise<void> {
+    const note: UnrevokedNote = { key: record.key, fqdn: record.fqdn, authUrl: record.authUrl, loggedOutAt: Math.floor(Date.now() / 1000), reason };
+    await this.unrevokedNotes.update((all) => ({ ...all, [record.key]: note }));
+  }
+
+  /** True when there was a note to drop. */
+  async dropUnrevoked(key: string): Promise<boolean> {
+    let had = false;
+    await this.unrevokedNotes.update((all) => {
+      had = key in all;
+      const { [key]: _gone, ...rest } = all;
+      return rest;
+    });
+    return had;
   }
 
   async remove(record: HostRecord): Promise<void> {

@@ -1,7 +1,7 @@
 /** The client's commands against the real sshd + server + dev IdP: accounts, status, logout, token show, and the policy preflight. */
 import test from 'ava';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestIdp } from '../helpers/dev-idp.js';
 import { approveWhenShown, clientEnv, runClient, type ClientEnv } from '../helpers/client.js';
@@ -83,6 +83,28 @@ test('logout revokes at the authorization server and forgets locally; token show
   t.false(await validate(), 'revoked at the authorization server');
   t.regex((await runClient(client, ['token', 'list'])).stdout, /No tokens/);
   t.is((await runClient(client, ['logout'])).code, 2, 'no host and no --all is a usage error');
+});
+
+test('logout where the provider refuses to revoke (Glewlwyd wants client authentication): removed here, and token list says the refresh token may live on', async (t) => {
+  const { idp, client } = await world(t);
+  t.is((await login(client, idp)).code, 0);
+  await idp.control('POST', 'faults', { path: '/v2/oauth2/token/revoke', status: 401, body: '{"error":"invalid_client","error_description":"client authentication required\\u001b[31m"}' });
+  const out = await runClient(client, ['logout', client.hostAlias]);
+  t.is(out.code, 0, out.stderr);
+  t.regex(out.stderr, /could not revoke the token for ssh\.example\.org \(.*refused the revocation: client authentication required/);
+  t.false(out.stderr.includes('\u001b'), 'the provider\'s text is sanitized');
+  t.regex(out.stderr, /the refresh token may still be valid at http:\/\/127\.0\.0\.1:\d+/);
+  t.regex(out.stderr, /Logged out of ssh\.example\.org/);
+  const list = await runClient(client, ['token', 'list']);
+  t.regex(list.stdout, /No tokens/);
+  t.regex(list.stderr, /not revoked at the provider .*\n {2}ssh\.example\.org at http:\/\/127\.0\.0\.1:\d+, \d{4}-\d\d-\d\d: .*client authentication required/);
+  const json = await runClient(client, ['token', 'list', '--json']);
+  t.deepEqual(JSON.parse(json.stdout), [], '--json stays the same array');
+  const dropped = await runClient(client, ['logout', client.hostAlias]);
+  t.regex(dropped.stderr, /dropped the note about its unrevoked refresh token/);
+  t.notRegex((await runClient(client, ['token', 'list'])).stderr, /not revoked/);
+  const dataDir = join(client.home, '.local/share/oauth-ssh');
+  for (const f of (await readdir(dataDir)).filter((name) => name.endsWith('.json') && name !== 'tokens.json')) t.notRegex(await readFile(join(dataDir, f), 'utf8'), /"(accessToken|refreshToken)"/, `${f} keeps no secret`);
 });
 
 test('setup: plain ssh gets the token through Match exec + the standalone askpass; idempotent; --remove restores the file, and the last one takes the helper and askpass away', async (t) => {
