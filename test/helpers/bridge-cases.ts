@@ -115,7 +115,10 @@ export async function runBridgeCase(t: Teardown, bridge: string, c: BridgeCase):
   let hungUpFirst = false;
   const peer = await startFakeDaemon(t, async (p) => {
     let finished = false;
-    p.socket.once('close', () => (hungUpFirst = !finished));
+    // The bridge's FIN or reset is the hang-up. 'close' alone comes a loop turn after the socket is
+    // destroyed, and a script timer can finish in between: that read as "the daemon finished first".
+    const hangUp = () => (hungUpFirst ||= !finished);
+    for (const event of ['end', 'error', 'close']) p.socket.once(event, hangUp);
     await c.script(p);
     finished = true;
   });
