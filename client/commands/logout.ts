@@ -4,31 +4,53 @@ import { sanitizeForTerminal } from '../../shared/sanitize.js';
 import { authServerFor } from '../tokens.js';
 import { loadClientConfig } from '../config.js';
 import { hostArgs, hostContext } from '../host-context.js';
+import type { Secrets } from '../store/secret-store.js';
 import { TokenStore, type HostRecord } from '../store/token-store.js';
 import { say } from '../tty.js';
 
 /** Revokes at the authorization server (refresh token first: it takes its access tokens along), then forgets locally. */
+/** A provider's refusal text, with any of our own tokens it echoes cut out, before it is printed or kept. */
+function withoutSecrets(text: string, secrets: Secrets | null): string {
+  let out = text;
+  for (const token of [secrets?.accessToken, secrets?.refreshToken]) if (token) out = out.split(token).join('[token]');
+  return out;
+}
+
 async function logoutRecord(store: TokenStore, record: HostRecord): Promise<void> {
-  const secrets = await store.secrets(record);
-  const server = authServerFor(record);
-  let refused: string | null = null;
+  let secrets: Secrets | null = null;
   try {
+    secrets = await store.secrets(record);
+  } catch (err) {
+    // An unreadable store must not keep the user logged in here: forget the record, say what could not be revoked.
+    say(`oauth-ssh: ${errorMessage(err)}; removing the login for ${record.fqdn} here without revoking it`);
+  }
+  const server = authServerFor(record);
+  // Only the refresh token's fate matters for the note: an access token expires on its own.
+  let refreshRefused: string | null = record.hasRefresh && secrets === null ? 'the token store could not be read' : null;
+  try {
+    if (secrets?.refreshToken) {
+      try {
+        await server.revoke(secrets.refreshToken);
+      } catch (err) {
+        refreshRefused = withoutSecrets(errorMessage(err), secrets);
+        throw err;
+      }
+    }
     // The refresh token first (RFC 7009: its grant's access tokens go with it at most providers); a JWT
     // access token cannot be revoked (providers refuse it), it can only expire.
     const access = secrets?.accessToken;
-    for (const token of [secrets?.refreshToken, access && !access.includes('.') ? access : undefined]) if (token) await server.revoke(token);
+    if (access && !access.includes('.')) await server.revoke(access);
   } catch (err) {
-    refused = errorMessage(err);
-    say(`oauth-ssh: could not revoke the token for ${record.fqdn} (${sanitizeForTerminal(refused)}); removing it locally anyway`);
+    say(`oauth-ssh: could not revoke the token for ${record.fqdn} (${sanitizeForTerminal(withoutSecrets(errorMessage(err), secrets))}); removing it locally anyway`);
   } finally {
     await server.close();
   }
   await store.remove(record);
   // A refresh token the provider kept can outlive the local copy by months: say so where the user looks (token list).
-  if (refused !== null && secrets?.refreshToken) {
-    await store.noteUnrevoked(record, refused);
+  if (refreshRefused !== null) {
+    await store.noteUnrevoked(record, refreshRefused);
     say(`oauth-ssh: the refresh token may still be valid at ${record.authUrl}; revoke the session there (its account page) if it matters. \`oauth-ssh token list\` keeps a note of this.`);
-  } else await store.dropUnrevoked(record.key);
+  }
   say(`Logged out of ${record.fqdn}.`);
 }
 

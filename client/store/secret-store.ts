@@ -92,12 +92,36 @@ export class KeychainStore implements SecretStore {
     return this.name === 'keychain' ? 'the keychain' : 'the kernel keyring';
   }
 
+  /**
+   * Before entries were pinned, the binding chose the Linux store itself, so
+   * a 'keychain' record may have its secret in the kernel keyring. Reading
+   * and deleting look there too, so that such a token still works and
+   * `logout` still removes it. (Unpinned means the Secret Service when there
+   * is one: the same entry, never written through here.)
+   */
+  private async legacyEntry(key: string): Promise<AsyncEntry | null> {
+    if (this.name !== 'keychain' || process.platform !== 'linux') return null;
+    const { AsyncEntry } = await this.load();
+    return new AsyncEntry(SERVICE, key);
+  }
+
   async get(key: string): Promise<Secrets | null> {
+    let failure: unknown;
     try {
-      return parseSecrets(await (await this.entry(key)).getPassword());
+      const found = parseSecrets(await (await this.entry(key)).getPassword());
+      if (found) return found;
     } catch (err) {
-      throw new TokenStoreError(`${this.label} could not be read: ${errorMessage(err)}; set "backend: file" in the client config to use a file instead`);
+      failure = err;
     }
+    try {
+      const legacy = await this.legacyEntry(key);
+      const found = legacy && parseSecrets(await legacy.getPassword());
+      if (found) return found;
+    } catch {
+      // no older entry either; report the pinned store's failure, if any
+    }
+    if (failure === undefined) return null;
+    throw new TokenStoreError(`${this.label} could not be read: ${errorMessage(failure)}; set "backend: file" in the client config and log in again to use a file instead`);
   }
 
   async set(key: string, secrets: Secrets): Promise<void> {
@@ -109,10 +133,12 @@ export class KeychainStore implements SecretStore {
   }
 
   async delete(key: string): Promise<void> {
-    try {
-      await (await this.entry(key)).deletePassword();
-    } catch {
-      // already gone
+    for (const entry of [() => this.entry(key), () => this.legacyEntry(key)]) {
+      try {
+        await (await entry())?.deletePassword();
+      } catch {
+        // already gone, or that store is not there
+      }
     }
   }
 }

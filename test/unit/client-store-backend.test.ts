@@ -4,8 +4,9 @@
  * without a word, and the kernel keyring does not survive a reboot. This
  * machine's kernel refuses that silent fallback, so a stand-in for the
  * binding plays a Linux laptop where it succeeds: the one fault a real part
- * here cannot produce. The real Secret Service and the real kernel keyring
- * are exercised in test/e2e/client-store.test.ts.
+ * here cannot produce. The real Secret Service is exercised in
+ * test/e2e/client-store.test.ts; the real kernel keyring is not, because on
+ * this machine whether a key is usable depends on how the process was started.
  */
 import test, { type ExecutionContext } from 'ava';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ import { tempDir } from '../helpers/temp.js';
 type LinuxStore = 'secret-service' | 'keyutils' | 'default';
 
 /** A stand-in for @napi-rs/keyring on Linux: the kernel keyring always works; the Secret Service only when `secretService`. */
-function fakeKeyring(secretService: boolean): { module: () => Promise<KeyringModule>; used: LinuxStore[] } {
+function fakeKeyring(secretService: boolean): { module: () => Promise<KeyringModule>; used: LinuxStore[]; kept: Map<string, string> } {
   const kept = new Map<string, string>();
   const used: LinuxStore[] = [];
   class AsyncEntry {
@@ -46,7 +47,7 @@ function fakeKeyring(secretService: boolean): { module: () => Promise<KeyringMod
       return kept.delete(this.id);
     }
   }
-  return { module: async () => ({ AsyncEntry }) as unknown as KeyringModule, used };
+  return { module: async () => ({ AsyncEntry }) as unknown as KeyringModule, used, kept };
 }
 
 async function storeFor(t: ExecutionContext, choice: Backend, secretService: boolean) {
@@ -54,7 +55,7 @@ async function storeFor(t: ExecutionContext, choice: Backend, secretService: boo
   const warnings: string[] = [];
   const keyring = fakeKeyring(secretService);
   const open = () => TokenStore.open(choice, (m) => warnings.push(m), keyring.module);
-  return { open, warnings, used: keyring.used };
+  return { open, warnings, used: keyring.used, kept: keyring.kept };
 }
 
 test.serial('auto on Linux without a Secret Service: the 0600 file with a warning, never the kernel keyring', async (t) => {
@@ -95,4 +96,14 @@ test.serial('kernel-keyring only when asked for, and it says what that means, on
   );
   t.is(record.backend, 'kernel-keyring');
   t.deepEqual(await store.secrets(record), { accessToken: 'at', refreshToken: null });
+});
+
+test.serial('a keychain token stored before entries were pinned (so in the kernel keyring) is still read, and logout removes it', async (t) => {
+  const { open, kept } = await storeFor(t, 'file', false);
+  kept.set('default/oauth-ssh/h@idp', JSON.stringify({ accessToken: 'old-at', refreshToken: 'old-rt' }));
+  const store = open();
+  const record = { key: 'h@idp', fqdn: 'h', authUrl: 'https://idp', clientId: 'c', resourceServer: 'r', scope: 's', expiresAt: 0, hasRefresh: true, identity: null, idp: null, idpId: null, authTime: null, mfa: null, backend: 'keychain' as const, updatedAt: 0 };
+  t.deepEqual(await store.secrets(record), { accessToken: 'old-at', refreshToken: 'old-rt' });
+  await store.remove(record);
+  t.false(kept.has('default/oauth-ssh/h@idp'), 'the old entry is deleted');
 });
