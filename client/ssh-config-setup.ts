@@ -18,7 +18,7 @@
  * token and asks every other prompt on the terminal, as ssh would. (`prefer`
  * is not enough: ssh honours it only when DISPLAY is set.)
  */
-import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import SSHConfig from 'ssh-config';
 import { UsageError } from '../shared/errors.js';
@@ -51,6 +51,7 @@ export function installLaunchers(): SetupPaths {
  * `setup --remove` can take the helper and the askpass away too, and an
  * earlier one leaves them for the blocks still using them.
  */
+const UNKNOWN_FILES = '(set up before this record)';
 const setupRecord = () => new JsonFile<Record<string, string[]>>(join(dataDir(), 'setup.json'), 'setup record');
 
 const matchValue = (pattern: string, helper: string) => `host "${pattern}" exec "${ourHelperCommand(helper)}"`;
@@ -114,29 +115,53 @@ export interface SetupResult {
   stillUsedBy: string[];
 }
 
-export async function setupSshConfig(file: string, pattern: string, remove: boolean): Promise<SetupResult> {
-  validatePattern(pattern);
+/** The same file by one name: a symlinked ~/.ssh/config is recorded once. */
+function canonical(file: string): string {
   const path = resolve(file);
-  const paths = remove ? launcherPaths() : installLaunchers();
-  const before = existsSync(path) ? readFileSync(path, 'utf8') : '';
-  const after = editSshConfig(before, pattern, paths.helper, remove);
-  if (after !== before) {
-    privateDir(join(path, '..'));
-    writeFileSync(path, after, { mode: 0o600 });
-    chmodSync(path, 0o600);
+  try {
+    return realpathSync(path);
+  } catch {
+    return path; // not there (yet)
   }
-  // The file itself says which of our blocks it still has (also blocks written before this record existed).
-  const record = await setupRecord().update((all) => {
-    const { [path]: _old, ...rest } = all;
-    const left = ourPatterns(after);
-    return left.length ? { ...rest, [path]: left } : rest;
+}
+
+const readIfThere = (path: string): string => (existsSync(path) ? readFileSync(path, 'utf8') : '');
+
+export async function setupSshConfig(file: string, pattern: string, remove: boolean, defaultConfig?: string): Promise<SetupResult> {
+  validatePattern(pattern);
+  const path = canonical(file);
+  const record = setupRecord();
+  // Everything below runs under the record's lock: a last remove deleting the launchers cannot
+  // interleave with another setup installing them and recording its file.
+  let result: SetupResult | undefined;
+  await record.update((all) => {
+    // Launchers older than the record were set up for files nobody wrote down: never delete those.
+    const unknownFiles = all[UNKNOWN_FILES] !== undefined || (!existsSync(record.path) && existsSync(launcherPaths().helper));
+    const paths = remove ? launcherPaths() : installLaunchers();
+    const before = readIfThere(path);
+    const after = editSshConfig(before, pattern, paths.helper, remove);
+    if (after !== before) {
+      privateDir(join(path, '..'));
+      writeFileSync(path, after, { mode: 0o600 });
+      chmodSync(path, 0o600);
+    }
+    // Each file says which of our blocks it holds: read them all again rather than trust the record,
+    // which knows nothing of blocks written before it existed or edited away by hand.
+    const files = new Set([...Object.keys(all).filter((f) => f !== UNKNOWN_FILES), path, ...(defaultConfig ? [canonical(defaultConfig)] : [])]);
+    const next: Record<string, string[]> = unknownFiles ? { [UNKNOWN_FILES]: [] } : {};
+    for (const f of files) {
+      const left = ourPatterns(f === path ? after : readIfThere(f));
+      if (left.length) next[f] = left;
+    }
+    const stillUsedBy = Object.keys(next).filter((f) => f !== UNKNOWN_FILES);
+    // Delete only on a remove that took a block out, when every file that may use them is known.
+    const launchersRemoved = remove && after !== before && !unknownFiles && stillUsedBy.length === 0;
+    if (launchersRemoved) {
+      rmSync(paths.helper, { force: true });
+      rmSync(paths.askpass, { force: true });
+    }
+    result = { changed: after !== before, paths, launchersRemoved, stillUsedBy };
+    return next;
   });
-  const stillUsedBy = Object.keys(record);
-  let launchersRemoved = false;
-  if (remove && stillUsedBy.length === 0) {
-    rmSync(paths.helper, { force: true });
-    rmSync(paths.askpass, { force: true });
-    launchersRemoved = true;
-  }
-  return { changed: after !== before, paths, launchersRemoved, stillUsedBy };
+  return result!;
 }

@@ -13,8 +13,9 @@ export const setupCommand = {
       .option('remove', { type: 'boolean', default: false, describe: 'take the entry for PATTERN out again' })
       .option('ssh-config', { type: 'string', describe: 'the ssh config file to edit (default ~/.ssh/config)' }),
   handler: async (argv: { pattern: string; remove: boolean; sshConfig?: string }) => {
-    const file = argv.sshConfig ?? join(homedir(), '.ssh', 'config');
-    const { changed, paths, launchersRemoved, stillUsedBy } = await setupSshConfig(file, argv.pattern, argv.remove);
+    const defaultConfig = join(homedir(), '.ssh', 'config');
+    const file = argv.sshConfig ?? defaultConfig;
+    const { changed, paths, launchersRemoved, stillUsedBy } = await setupSshConfig(file, argv.pattern, argv.remove, defaultConfig);
     const profileLine = `export SSH_ASKPASS=${shellQuote(paths.askpass)} SSH_ASKPASS_REQUIRE=force`;
     if (argv.remove) {
       console.log(changed ? `Removed the oauth-ssh entry for "${argv.pattern}" from ${file}.` : `${file} had no oauth-ssh entry for "${argv.pattern}".`);
@@ -22,7 +23,8 @@ export const setupCommand = {
         console.log(`No oauth-ssh entry is left in any ssh config, so the helper and askpass in ${dirname(paths.askpass)} are gone too.`);
         console.log('Take this line out of your shell profile (~/.bashrc, ~/.zshrc, ~/.profile), if you added it:\n');
         console.log(profileLine);
-      } else console.log(`The helper and askpass stay: oauth-ssh entries remain in ${stillUsedBy.join(', ')}.`);
+      } else if (stillUsedBy.length) console.log(`The helper and askpass stay: oauth-ssh entries remain in ${stillUsedBy.join(', ')}.`);
+      else if (changed) console.log(`The helper and askpass stay in ${dirname(paths.askpass)}: other ssh config files set up before oauth-ssh kept a record may use them; \`oauth-ssh setup PATTERN --remove --ssh-config FILE\` for those, then once more removes them.`);
       return;
     }
     console.log(changed ? `Added to ${file}: Match host "${argv.pattern}" exec "… ensure %h" with KbdInteractiveAuthentication yes.` : `${file} already has the oauth-ssh entry for "${argv.pattern}".`);
