@@ -50,7 +50,7 @@ export function loginMeetsPolicy(record: HostRecord, policy: HostPolicy, now = D
 }
 
 /** A host that did not answer is remembered too (policy null), so it is not asked again on every connection. */
-const cacheFile = () => new JsonFile<Record<string, { policy: HostPolicy | null; fetchedAt: number }>>(join(dataDir(), 'policies.json'), 'policy cache');
+const cacheFile = () => new JsonFile<Record<string, { policy: HostPolicy | null; fetchedAt: number }>>(join(dataDir(), 'policies.json'), 'policy cache', 'host policies are asked for again');
 
 /** The host's policy, from the cache while fresh; null when the host does not answer (the server decides then). */
 export async function hostPolicy(args: SshArgs, resolved: ResolvedDestination, key: string, queryAccount: string, ttl: number, warn: (m: string) => void): Promise<HostPolicy | null> {

@@ -52,7 +52,7 @@ export function installLaunchers(): SetupPaths {
  * earlier one leaves them for the blocks still using them.
  */
 const UNKNOWN_FILES = '(set up before this record)';
-const setupRecord = () => new JsonFile<Record<string, string[]>>(join(dataDir(), 'setup.json'), 'setup record');
+const setupRecord = () => new JsonFile<Record<string, string[]>>(join(dataDir(), 'setup.json'), 'setup record', 'setup no longer knows which ssh config files it edited, so it keeps the helper and askpass');
 
 const matchValue = (pattern: string, helper: string) => `host "${pattern}" exec "${ourHelperCommand(helper)}"`;
 

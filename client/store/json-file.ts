@@ -14,6 +14,8 @@ export class JsonFile<T extends object> {
   constructor(
     readonly path: string,
     private readonly what: string,
+    /** What starting afresh costs the user, said in the warning. */
+    private readonly cost = 'you may need to log in again',
     private readonly warn: (message: string) => void = (m) => process.stderr.write(`oauth-ssh: ${m}\n`),
   ) {}
 
@@ -32,7 +34,7 @@ export class JsonFile<T extends object> {
     } catch {
       const aside = `${this.path}.corrupt-${Date.now()}`;
       renameSync(this.path, aside);
-      this.warn(`the ${this.what} ${this.path} was unreadable; moved it to ${aside} and starting afresh (you may need to log in again)`);
+      this.warn(`the ${this.what} ${this.path} was unreadable; moved it to ${aside} and starting afresh (${this.cost})`);
       return {} as T;
     }
   }

@@ -45,7 +45,7 @@ export const hostKey = (authUrl: string, fqdn: string): string => `${fqdn}@${new
 
 export class TokenStore {
   private readonly metadata = new JsonFile<Record<string, HostRecord>>(join(dataDir(), 'hosts.json'), 'host metadata file');
-  private readonly unrevokedNotes = new JsonFile<Record<string, UnrevokedNote>>(join(dataDir(), 'unrevoked.json'), 'unrevoked-logout notes file');
+  private readonly unrevokedNotes = new JsonFile<Record<string, UnrevokedNote>>(join(dataDir(), 'unrevoked.json'), 'unrevoked-logout notes file', 'notes about logouts the provider did not revoke are lost');
   private readonly stores: { keychain: KeychainStore; 'kernel-keyring': KeychainStore; file: FileStore };
   private chosen: Promise<SecretStore> | undefined;
 

@@ -71,3 +71,13 @@ test.serial('a block in ~/.ssh/config counts even when unrecorded; a symlinked f
   t.false(launchersThere());
   await writeFile(defaultConfig, '');
 });
+
+test.serial('a damaged record is moved aside, and then the launchers are kept: the files they serve are unknown', async (t) => {
+  const { dir, defaultConfig, setup, launchersThere } = await home(t);
+  await setup(defaultConfig, 'a.example');
+  await writeFile(join(dir, 'data/oauth-ssh/setup.json'), '{ damaged');
+  const removed = await setup(defaultConfig, 'a.example', true);
+  t.true(removed.changed);
+  t.false(removed.launchersRemoved);
+  t.true(launchersThere());
+});
