@@ -9,7 +9,7 @@ import test from 'ava';
 import { readFile, writeFile } from 'node:fs/promises';
 import { clientEnv, runClient } from '../helpers/client.js';
 import { startTestIdp } from '../helpers/dev-idp.js';
-import { startOidcProvider } from '../helpers/oidc-provider.js';
+import { sshResourceServer, startOidcProvider } from '../helpers/oidc-provider.js';
 import { BRIDGE_SO } from '../helpers/pam.js';
 import { startTestServer } from '../helpers/server.js';
 import { startSshd } from '../helpers/sshd.js';
@@ -28,12 +28,7 @@ test('oauth-ssh with a generic OIDC provider: device login, JWT access token, ss
         deviceFlow: { enabled: true },
         introspection: { enabled: true },
         revocation: { enabled: true },
-        resourceIndicators: {
-          enabled: true,
-          defaultResource: () => AUD,
-          useGrantedResource: () => true,
-          getResourceServerInfo: () => ({ scope: `ssh:/${user.name}`, audience: AUD, accessTokenFormat: 'jwt' }),
-        },
+        resourceIndicators: sshResourceServer(AUD, () => `ssh:/${user.name}`, 'jwt'),
       },
     },
   });

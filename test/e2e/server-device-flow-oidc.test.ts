@@ -9,7 +9,7 @@ import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadServerConfig } from '../../server-pam/config.js';
 import { startDaemon } from '../../server-pam/daemon.js';
-import { startOidcProvider } from '../helpers/oidc-provider.js';
+import { sshResourceServer, startOidcProvider } from '../helpers/oidc-provider.js';
 import { BRIDGE_SO } from '../helpers/pam.js';
 import { runSsh } from '../helpers/ssh.js';
 import { startSshd } from '../helpers/sshd.js';
@@ -30,7 +30,7 @@ async function world(t: Teardown, accountId: string, serverLines: (dir: string, 
       features: {
         devInteractions: { enabled: false },
         deviceFlow: { enabled: true },
-        resourceIndicators: { enabled: true, defaultResource: () => AUD, useGrantedResource: () => true, getResourceServerInfo: () => ({ scope: `ssh:/${user.name}`, audience: AUD, accessTokenFormat: 'jwt' }) },
+        resourceIndicators: sshResourceServer(AUD, () => `ssh:/${user.name}`, 'jwt'),
       },
     },
   });

@@ -22,6 +22,19 @@ export interface OidcProviderOptions {
   configuration?: Partial<Configuration>;
 }
 
+/**
+ * RFC 8707 with one resource server, the SSH host: every token is for it,
+ * with these scopes, in this format (a JWT or an opaque, introspected token).
+ */
+export function sshResourceServer(audience: string, scope: () => string, accessTokenFormat: 'jwt' | 'opaque') {
+  return {
+    enabled: true,
+    defaultResource: () => audience,
+    useGrantedResource: () => true,
+    getResourceServerInfo: () => ({ scope: scope(), audience, accessTokenFormat }),
+  };
+}
+
 export interface DeviceApproval {
   accountId: string;
   /** Scopes of the requested resource (RFC 8707) the user grants, e.g. `ssh:/alice`. */

@@ -8,7 +8,7 @@
  */
 import * as oidc from 'openid-client';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { startOidcProvider, type RunningOidcProvider } from './oidc-provider.js';
+import { sshResourceServer, startOidcProvider, type RunningOidcProvider } from './oidc-provider.js';
 import type { Teardown } from './teardown.js';
 
 export const SSH_AUDIENCE = 'https://ssh.example.org';
@@ -54,12 +54,7 @@ export async function startOidcTokenSource(t: Teardown, format: 'jwt' | 'opaque'
         deviceFlow: { enabled: true },
         introspection: { enabled: true },
         revocation: { enabled: true },
-        resourceIndicators: {
-          enabled: true,
-          defaultResource: () => SSH_AUDIENCE,
-          useGrantedResource: () => true,
-          getResourceServerInfo: () => ({ scope: [...offered].join(' '), audience: SSH_AUDIENCE, accessTokenFormat: format }),
-        },
+        resourceIndicators: sshResourceServer(SSH_AUDIENCE, () => [...offered].join(' '), format),
       },
       // The admin's mappers: the account's claims and the login's facts into the access token (and introspection).
       extraTokenClaims: (ctx: KoaContextWithOIDC) => {
