@@ -127,7 +127,7 @@ function canonical(file: string): string {
 
 const readIfThere = (path: string): string => (existsSync(path) ? readFileSync(path, 'utf8') : '');
 
-export async function setupSshConfig(file: string, pattern: string, remove: boolean, defaultConfig?: string): Promise<SetupResult> {
+export async function setupSshConfig(file: string, pattern: string, remove: boolean): Promise<SetupResult> {
   validatePattern(pattern);
   const path = canonical(file);
   const record = setupRecord();
@@ -147,7 +147,7 @@ export async function setupSshConfig(file: string, pattern: string, remove: bool
     }
     // Each file says which of our blocks it holds: read them all again rather than trust the record,
     // which knows nothing of blocks written before it existed or edited away by hand.
-    const files = new Set([...Object.keys(all).filter((f) => f !== UNKNOWN_FILES), path, ...(defaultConfig ? [canonical(defaultConfig)] : [])]);
+    const files = new Set([...Object.keys(all).filter((f) => f !== UNKNOWN_FILES), path]);
     const next: Record<string, string[]> = unknownFiles ? { [UNKNOWN_FILES]: [] } : {};
     for (const f of files) {
       const left = ourPatterns(f === path ? after : readIfThere(f));

@@ -13,9 +13,8 @@ export const setupCommand = {
       .option('remove', { type: 'boolean', default: false, describe: 'take the entry for PATTERN out again' })
       .option('ssh-config', { type: 'string', describe: 'the ssh config file to edit (default ~/.ssh/config)' }),
   handler: async (argv: { pattern: string; remove: boolean; sshConfig?: string }) => {
-    const defaultConfig = join(homedir(), '.ssh', 'config');
-    const file = argv.sshConfig ?? defaultConfig;
-    const { changed, paths, launchersRemoved, stillUsedBy } = await setupSshConfig(file, argv.pattern, argv.remove, defaultConfig);
+    const file = argv.sshConfig ?? join(homedir(), '.ssh', 'config');
+    const { changed, paths, launchersRemoved, stillUsedBy } = await setupSshConfig(file, argv.pattern, argv.remove);
     const profileLine = `export SSH_ASKPASS=${shellQuote(paths.askpass)} SSH_ASKPASS_REQUIRE=force`;
     if (argv.remove) {
       console.log(changed ? `Removed the oauth-ssh entry for "${argv.pattern}" from ${file}.` : `${file} had no oauth-ssh entry for "${argv.pattern}".`);
