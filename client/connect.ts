@@ -5,29 +5,12 @@
  */
 import { loadClientConfig, settingsForHost } from './config.js';
 import { startAskpassServer, type PromptExpectation } from './askpass.js';
-import { parseSshArgs } from './ssh-args.js';
-import { resolveDestination, type ResolvedDestination } from './ssh-resolve.js';
+import { parseSshArgs, typedHost } from './ssh-args.js';
+import { loginArgs, promptOptions, resolveDestination, type ResolvedDestination } from './ssh-resolve.js';
 import { runSsh } from './ssh-runner.js';
 import { hostKey, TokenStore } from './store/token-store.js';
-import { acquireToken, authServerFor, resolveTarget, type HostTarget } from './tokens.js';
+import { acquireToken, authServerFor, loginAdvice, resolveTarget, type HostTarget } from './tokens.js';
 import { hasTerminal, say } from './tty.js';
-
-/** The host part of a destination as typed (`user@host`, `ssh://user@host:port`). */
-export function typedHost(destination: string): string {
-  const uri = /^ssh:\/\/(?:[^@/]*@)?(\[[^\]]+\]|[^:/]+)/.exec(destination);
-  if (uri) return uri[1]!.replace(/^\[|\]$/g, '');
-  return destination.slice(destination.lastIndexOf('@') + 1);
-}
-
-/**
- * The token is answered at a keyboard-interactive prompt, which BatchMode=yes
- * (sftp -b, scripts) and KbdInteractiveAuthentication=no (ansible) switch
- * off. ssh keeps the first value it sees for an option, so these go first;
- * in batch mode our askpass still refuses every prompt but the token's.
- */
-export function promptOptions(resolved: { batchMode: boolean; kbdInteractive: boolean }): string[] {
-  return [...(resolved.batchMode ? ['-oBatchMode=no'] : []), ...(resolved.kbdInteractive ? [] : ['-oKbdInteractiveAuthentication=yes'])];
-}
 
 function hasDestination(argv: string[]): boolean {
   try {
@@ -38,10 +21,18 @@ function hasDestination(argv: string[]): boolean {
   }
 }
 
+/**
+ * One keyboard-interactive attempt: a refused token is not followed by a
+ * second token prompt, whose empty answer (askpass has no second token)
+ * would start the server's device flow where nobody may see it. A refusal
+ * ends at once with the server's reason; this program decides what next.
+ */
+const ONE_ATTEMPT = '-oNumberOfPasswordPrompts=1';
+
 async function runWithToken(token: string, argv: string[], resolved: ResolvedDestination, expect: PromptExpectation): Promise<{ code: number; answered: number }> {
   const askpass = await startAskpassServer(token, expect);
   try {
-    const code = await runSsh([...promptOptions(resolved), ...argv], askpass.program);
+    const code = await runSsh([...promptOptions(resolved), ONE_ATTEMPT, ...argv], askpass.program);
     return { code, answered: askpass.answered() };
   } finally {
     askpass.close();
@@ -71,7 +62,7 @@ export async function connect(argv: string[]): Promise<number> {
   }
   try {
     const mayLogin = hasTerminal();
-    const base = { mode: 'browser' as const, mayLogin, minValidity: config.refreshMargin };
+    const base = { mode: 'browser' as const, mayLogin, minValidity: config.refreshMargin, typed: { name: names[0]!, loginArgs: loginArgs(args) } };
     let { token, record } = await acquireToken(store, server, target, { ...base, forceLogin: false });
     // Ask the host's policy first; renew a login it would refuse rather than fail at the server.
     if (config.policyCacheTtl > 0 && mayLogin) {
@@ -94,10 +85,10 @@ export async function connect(argv: string[]): Promise<number> {
     // Denied with a token the authorization server no longer honours (revoked): renew it, once.
     await store.markExpired(target.key);
     if (!mayLogin) {
-      say(`oauth-ssh: the token for ${target.fqdn} was revoked; run \`oauth-ssh login ${target.fqdn}\``);
+      say(`oauth-ssh: the token for ${names[0]} is no longer valid at the authorization server; run ${loginAdvice(loginArgs(args))}`);
       return first.code;
     }
-    say(`oauth-ssh: the token for ${target.fqdn} was revoked; getting a new one.`);
+    say(`oauth-ssh: the token for ${names[0]} is no longer valid at the authorization server; getting a new one.`);
     ({ token } = await acquireToken(store, server, target, { ...base, forceLogin: false }));
     return (await runWithToken(token, argv, resolved, expect)).code;
   } finally {

@@ -1,10 +1,9 @@
 /** Shared by the commands that name a host: resolve it as ssh would, and find its settings, target and store. */
 import { AuthServer } from './auth-server.js';
 import { loadClientConfig, settingsForHost, type ClientConfig } from './config.js';
-import { typedHost } from './connect.js';
 import { UsageError } from '../shared/errors.js';
-import { parseSshArgs, type SshArgs } from './ssh-args.js';
-import { resolveDestination, type ResolvedDestination } from './ssh-resolve.js';
+import { parseSshArgs, typedHost, type SshArgs } from './ssh-args.js';
+import { loginArgs, resolveDestination, type ResolvedDestination } from './ssh-resolve.js';
 import { hostKey, TokenStore } from './store/token-store.js';
 import { acquireToken, resolveTarget, type HostTarget } from './tokens.js';
 import { hasTerminal } from './tty.js';
@@ -49,7 +48,7 @@ export async function hostTarget(ctx: HostContext): Promise<{ target: HostTarget
 export async function withHostToken<T>(ctx: HostContext, use: (token: string, target: HostTarget) => Promise<T>): Promise<T> {
   const { target, server } = await hostTarget(ctx);
   try {
-    const { token } = await acquireToken(ctx.store, server, target, { mode: 'browser', forceLogin: false, mayLogin: hasTerminal(), minValidity: ctx.config.refreshMargin });
+    const { token } = await acquireToken(ctx.store, server, target, { mode: 'browser', forceLogin: false, mayLogin: hasTerminal(), minValidity: ctx.config.refreshMargin, typed: { name: ctx.names[0]!, loginArgs: loginArgs(ctx.args) } });
     return await use(token, target);
   } finally {
     await server.close();

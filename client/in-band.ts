@@ -9,9 +9,9 @@ import { spawn } from 'node:child_process';
 import { OAuthSshError } from '../shared/errors.js';
 import { encodeCommand } from '../shared/in-band.js';
 import { startAskpassServer } from './askpass.js';
-import { promptOptions } from './connect.js';
+import { ownSshEnv } from './own-ssh.js';
 import type { SshArgs } from './ssh-args.js';
-import type { ResolvedDestination } from './ssh-resolve.js';
+import { promptOptions, type ResolvedDestination } from './ssh-resolve.js';
 
 export class QueryError extends OAuthSshError {
   constructor(message: string) {
@@ -57,7 +57,7 @@ export async function queryHost(args: SshArgs, resolved: ResolvedDestination, qu
       'true',
     ];
     const stderr = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.env.OAUTH_SSH_SSH ?? 'ssh', argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SSH_ASKPASS: askpass.program, SSH_ASKPASS_REQUIRE: 'force' } });
+      const child = spawn(process.env.OAUTH_SSH_SSH ?? 'ssh', argv, { stdio: ['ignore', 'ignore', 'pipe'], env: ownSshEnv({ SSH_ASKPASS: askpass.program, SSH_ASKPASS_REQUIRE: 'force' }) });
       let err = '';
       child.stderr.on('data', (d: Buffer) => (err += d.toString()));
       const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);

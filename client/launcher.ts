@@ -3,7 +3,7 @@
  * program again in a helper mode: what SSH_ASKPASS and ssh_config's
  * `Match exec` need, since both take a command, not a function.
  */
-import { writeFileSync } from 'node:fs';
+import { accessSync, constants, writeFileSync } from 'node:fs';
 
 /** Node's flags for re-running this program from any directory (a bare `--import tsx` resolves against the cwd). */
 function portableExecArgv(): string[] {
@@ -20,12 +20,35 @@ export function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The command line that runs this program, quoted for sh. */
+/** The command line that runs this program exactly as it runs now (node, its flags, the script), quoted for sh. */
 export function selfCommand(): string {
   return [process.execPath, ...portableExecArgv(), process.argv[1]!].map(shellQuote).join(' ');
 }
 
-/** Writes an executable (0700) script at `path` running this program with `args` then the script's own arguments. */
-export function writeLauncher(path: string, args: string[]): void {
-  writeFileSync(path, `#!/bin/sh\nexec ${selfCommand()} ${args.map(shellQuote).join(' ')} "$@"\n`, { mode: 0o700 });
+const isExecutable = (path: string): boolean => {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * The command for launchers that outlive this run (the setup helper): the
+ * installed `oauth-ssh` as it was invoked (/usr/bin/oauth-ssh, a link into
+ * the package), whose `#!/usr/bin/env node` finds node at run time. Baking
+ * node's path and the package's in would break at the next node upgrade or
+ * reinstall. A checkout run through node flags (tsx) has no such command.
+ */
+export function lastingCommand(): string {
+  const script = process.argv[1]!;
+  if (process.execArgv.length === 0 && !script.endsWith('.ts') && isExecutable(script)) return shellQuote(script);
+  return selfCommand();
+}
+
+/** Writes an executable (0700) script at `path`: `preamble` (sh lines), then this program with `args` and the script's own arguments. */
+export function writeLauncher(path: string, args: string[], options: { lasting?: boolean; preamble?: string[] } = {}): void {
+  const command = options.lasting ? lastingCommand() : selfCommand();
+  writeFileSync(path, `#!/bin/sh\n${(options.preamble ?? []).map((l) => `${l}\n`).join('')}exec ${command} ${args.map(shellQuote).join(' ')} "$@"\n`, { mode: 0o700 });
 }

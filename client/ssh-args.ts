@@ -54,3 +54,10 @@ export function parseSshArgs(argv: string[]): SshArgs {
   if (destination === undefined) throw new UsageError('no destination: usage is oauth-ssh [ssh options] [user@]host [command [argument ...]]');
   return { options, destination, command: argv.slice(i) };
 }
+
+/** The host part of a destination as typed (`user@host`, `ssh://user@host:port`). */
+export function typedHost(destination: string): string {
+  const uri = /^ssh:\/\/(?:[^@/]*@)?(\[[^\]]+\]|[^:/]+)/.exec(destination);
+  if (uri) return uri[1]!.replace(/^\[|\]$/g, '');
+  return destination.slice(destination.lastIndexOf('@') + 1);
+}

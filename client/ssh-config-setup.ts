@@ -23,6 +23,7 @@ import { join, resolve } from 'node:path';
 import SSHConfig from 'ssh-config';
 import { UsageError } from '../shared/errors.js';
 import { shellQuote, writeLauncher } from './launcher.js';
+import { OWN_SSH_MARK } from './own-ssh.js';
 import { dataDir, privateDir } from './paths.js';
 import { JsonFile } from './store/json-file.js';
 
@@ -41,7 +42,11 @@ function launcherPaths(): SetupPaths {
 export function installLaunchers(): SetupPaths {
   privateDir(dataDir());
   const { helper, askpass } = launcherPaths();
-  writeLauncher(helper, []);
+  writeLauncher(helper, [], {
+    lasting: true,
+    // Answered in sh, before Node starts: ssh runs this hook for oauth-ssh's own `ssh -G` and connection too.
+    preamble: [`[ "$1" = ensure ] && [ -n "\${${OWN_SSH_MARK}-}" ] && exit 0`],
+  });
   writeFileSync(askpass, `#!/bin/sh\nexec ${shellQuote(helper)} __askpass-standalone "$@"\n`, { mode: 0o700 });
   return { helper, askpass };
 }

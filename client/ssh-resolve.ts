@@ -5,7 +5,8 @@
  */
 import { execFile } from 'node:child_process';
 import { OAuthSshError } from '../shared/errors.js';
-import type { SshArgs } from './ssh-args.js';
+import { ownSshEnv } from './own-ssh.js';
+import { typedHost, type SshArgs } from './ssh-args.js';
 
 export interface ResolvedDestination {
   user: string;
@@ -60,9 +61,40 @@ export function optionsForG(options: string[]): string[] {
   return out;
 }
 
+/**
+ * The token is answered at a keyboard-interactive prompt, which BatchMode=yes
+ * (sftp -b, scripts) and KbdInteractiveAuthentication=no (ansible) switch
+ * off. ssh keeps the first value it sees for an option, so these go first;
+ * in batch mode our askpass still refuses every prompt but the token's.
+ */
+export function promptOptions(resolved: { batchMode: boolean; kbdInteractive: boolean }): string[] {
+  return [...(resolved.batchMode ? ['-oBatchMode=no'] : []), ...(resolved.kbdInteractive ? [] : ['-oKbdInteractiveAuthentication=yes'])];
+}
+
+const quoteIfNeeded = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/**
+ * What follows `oauth-ssh login` to reach this host as this command did: the
+ * host as typed, and after `--` the options that bear on where it goes
+ * (`-- -F cfg -p 2222 myhost`), so that advice names a command that works.
+ */
+export function loginArgs(args: SshArgs): string {
+  const kept: string[] = [];
+  for (let i = 0; i < args.options.length; i++) {
+    const o = args.options[i]!;
+    const letter = /^-([A-Za-z])/.exec(o)?.[1];
+    const takesNext = /^-[A-Za-z0-9]*[bceilmopBDEFIJLOPQRSwW]$/.test(o);
+    if (letter && 'FplJo'.includes(letter) && o.length === 2) kept.push(o, args.options[i + 1] ?? '');
+    else if (letter && 'FplJo'.includes(letter)) kept.push(o);
+    if (takesNext) i++;
+  }
+  const host = typedHost(args.destination);
+  return kept.length ? `-- ${[...kept, host].map(quoteIfNeeded).join(' ')}` : quoteIfNeeded(host);
+}
+
 export function resolveDestination(args: SshArgs, sshBinary = 'ssh'): Promise<ResolvedDestination> {
   return new Promise((resolve, reject) => {
-    execFile(sshBinary, ['-G', ...optionsForG(args.options), '--', args.destination], { timeout: 10_000 }, (err, stdout, stderr) => {
+    execFile(sshBinary, ['-G', ...optionsForG(args.options), '--', args.destination], { timeout: 10_000, env: ownSshEnv() }, (err, stdout, stderr) => {
       if (err) reject(new OAuthSshError('USAGE', `ssh -G could not resolve "${args.destination}": ${stderr.trim() || err.message}`));
       else {
         try {

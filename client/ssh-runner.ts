@@ -6,12 +6,13 @@
  */
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
+import { ownSshEnv } from './own-ssh.js';
 
 /** `askpassProgram` null: ssh runs as it would on its own (no prompt of ours to answer). */
 export async function runSsh(argv: string[], askpassProgram: string | null, sshBinary = process.env.OAUTH_SSH_SSH ?? 'ssh'): Promise<number> {
   const child = spawn(sshBinary, argv, {
     stdio: 'inherit',
-    env: askpassProgram === null ? process.env : { ...process.env, SSH_ASKPASS: askpassProgram, SSH_ASKPASS_REQUIRE: 'force' },
+    env: askpassProgram === null ? ownSshEnv() : ownSshEnv({ SSH_ASKPASS: askpassProgram, SSH_ASKPASS_REQUIRE: 'force' }),
   });
   const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
   const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => [s, forward(s)] as const);

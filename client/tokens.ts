@@ -26,7 +26,12 @@ export interface AcquireOptions extends AuthorizeOptions {
   mayLogin: boolean;
   /** Seconds of validity the token must still have. */
   minValidity: number;
+  /** The host as the user named it, and what `oauth-ssh login` needs to resolve it as this did: messages and advice use these. */
+  typed?: { name: string; loginArgs: string };
 }
+
+/** The command that logs in for what the user typed. */
+export const loginAdvice = (host: string, extra = '') => `\`oauth-ssh login ${host}${extra}\``;
 
 export class NotLoggedInError extends OAuthSshError {
   constructor(message: string) {
@@ -90,12 +95,17 @@ export async function acquireToken(store: TokenStore, server: AuthServer, target
   }
   const lockPath = join(dataDir(), 'locks', `${target.key.replace(/[^A-Za-z0-9.@_-]/g, '_')}.lock`);
   const seenBefore = store.record(target.key)?.updatedAt;
+  const named = options.typed?.name ?? target.fqdn;
   return withLock(
     lockPath,
     {
       staleMs: 15 * 60_000,
       timeoutMs: 15 * 60_000,
-      onWait: (note) => say(note ? `Another oauth-ssh is logging in to ${target.fqdn}; finish that login:\n${note}` : `Waiting for another oauth-ssh process logging in to ${target.fqdn}…`),
+      onWait: (note) => {
+        // A login in progress elsewhere may take minutes; without a terminal here nobody would see us wait.
+        if (note && !options.mayLogin) throw new NotLoggedInError(`another oauth-ssh is logging in to ${named}; finish that login (${note}), then try again`);
+        say(note ? `Another oauth-ssh is logging in to ${named}; finish that login:\n${note}` : `Waiting for another oauth-ssh process logging in to ${named}…`);
+      },
     },
     async (lock) => {
       // Whoever held the lock before us may have done the work (for a forced login: a login newer than ours began).
@@ -112,11 +122,11 @@ export async function acquireToken(store: TokenStore, server: AuthServer, target
           return await save(store, target, { ...refreshed, refreshToken: refreshed.refreshToken ?? secrets.refreshToken }, previous);
         } catch (err) {
           if (!(err instanceof TokenEndpointError)) throw err;
-          say(`oauth-ssh: the saved login for ${target.fqdn} can no longer be refreshed (${sanitizeForTerminal(err.error)}); logging in again.`);
+          say(`oauth-ssh: the saved login for ${named} can no longer be refreshed (${sanitizeForTerminal(err.error)}); logging in again.`);
         }
       }
       if (!options.mayLogin) {
-        throw new NotLoggedInError(`no valid token for ${target.fqdn} and no terminal to log in on: run \`oauth-ssh login ${target.fqdn}\` first`);
+        throw new NotLoggedInError(`no valid token for ${named} and no terminal to log in on: run ${loginAdvice(options.typed?.loginArgs ?? target.fqdn)} first`);
       }
       const tokens = await loginFlow(server, target, options, (url) => lock.note(url));
       return save(store, target, tokens, previous);

@@ -16,7 +16,17 @@ export function hasTerminal(): boolean {
 
 export const say = (text: string): void => void process.stderr.write(`${text}\n`);
 
-/** Asks on /dev/tty; echo off hides the answer (passwords). Resolves null when there is no terminal or on Ctrl-C/Ctrl-D. */
+/**
+ * Ctrl-C at one of our raw-mode prompts does what it does at ssh's own
+ * (readpassphrase re-raises the signal): the whole foreground job is
+ * interrupted, ssh included. Resolving "no answer" instead would let ssh
+ * send an empty one, which starts a server's device flow: a second Ctrl-C.
+ */
+function interruptJob(): void {
+  process.kill(0, 'SIGINT');
+}
+
+/** Asks on /dev/tty; echo off hides the answer (passwords). Resolves null when there is no terminal or on Ctrl-D; Ctrl-C interrupts the job. */
 export async function askTerminal(prompt: string, echo: boolean): Promise<string | null> {
   let fd: number;
   try {
@@ -40,7 +50,11 @@ export async function askTerminal(prompt: string, echo: boolean): Promise<string
     input.on('data', (chunk: Buffer) => {
       for (const ch of chunk.toString('utf8')) {
         if (ch === '\r' || ch === '\n') return finish(answer);
-        if (ch === '\u0003' || ch === '\u0004') return finish(null);
+        if (ch === '\u0003') {
+          finish(null);
+          return interruptJob();
+        }
+        if (ch === '\u0004') return finish(null);
         if (ch === '\u007f' || ch === '\b') {
           if (answer.length > 0) {
             answer = answer.slice(0, -1);

@@ -35,19 +35,33 @@ export interface RunningDaemon {
   close(): Promise<void>;
 }
 
-/** The host's name for advice, from what is known without asking anyone: Globus FQDNs already fetched, else a configured audience that is a host name. */
-function knownHostName(config: ServerConfig, set: ProviderSet): () => string | null {
-  const fromAudience = config.jwtIssuers
-    .flatMap((i) => i.audiences)
-    .map((a) => {
-      try {
-        return /^https?:\/\//.test(a) ? new URL(a).hostname : /^[a-z0-9.-]+\.[a-z]{2,}$/i.test(a) ? a : null;
-      } catch {
-        return null;
-      }
-    })
-    .find((h) => h && h !== 'wlcg.cern.ch');
-  return () => set.globus?.knownFqdns()?.[0] ?? fromAudience ?? null;
+/**
+ * The host's name for advice, from what is known without asking anyone:
+ * Globus FQDNs already fetched, else configured audiences that are host
+ * names. Only a host with one name is named: sshd does not say which name
+ * the user connected to, and advice naming another one leads to a token
+ * their client files under that other name (null: the advice says <host>).
+ */
+export function knownHostName(config: Pick<ServerConfig, 'jwtIssuers'>, set: Pick<ProviderSet, 'globus'>): () => string | null {
+  const fromAudiences = [
+    ...new Set(
+      config.jwtIssuers
+        .flatMap((i) => i.audiences)
+        .map((a) => {
+          try {
+            return /^https?:\/\//.test(a) ? new URL(a).hostname : /^[a-z0-9.-]+\.[a-z]{2,}$/i.test(a) ? a : null;
+          } catch {
+            return null;
+          }
+        })
+        .filter((h): h is string => h !== null && h !== 'wlcg.cern.ch'),
+    ),
+  ];
+  const only = (names: string[]) => (names.length === 1 ? names[0]! : null);
+  return () => {
+    const fqdns = set.globus?.knownFqdns() ?? null;
+    return fqdns && fqdns.length > 0 ? only(fqdns) : only(fromAudiences);
+  };
 }
 
 export function decisionContext(config: ServerConfig, set: ProviderSet): DecisionContext {

@@ -90,3 +90,45 @@ export function approveWhenShown(idp: { control(method: string, path: string, bo
 }
 
 export { SSH_FQDN };
+
+/** The client's command line for sh (node, tsx, the entry point, ARGS), each word quoted. */
+export function clientCommand(args: string[]): string {
+  return [process.execPath, '--import', import.meta.resolve('tsx'), join(process.cwd(), 'client/bin.ts'), ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+}
+
+export interface TerminalRun {
+  /** Everything the terminal showed so far. */
+  output(): string;
+  /** Types on the terminal. */
+  type(text: string): void;
+  /** The exit status of `script` (that of the command), or null when it was killed at the time bound. */
+  done: Promise<number | null>;
+}
+
+/**
+ * Runs an sh command line with a real terminal (util-linux `script` gives it
+ * a pty, and /dev/tty is that pty), typing what `onOutput` decides.
+ */
+export function inTerminal(command: string, env: NodeJS.ProcessEnv, options: { onOutput?: (output: string, run: TerminalRun) => void; timeoutMs?: number } = {}): TerminalRun {
+  const child = spawn('script', ['-qefc', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  let out = '';
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+  const runHandle: TerminalRun = {
+    output: () => out,
+    type: (text) => void child.stdin.write(text),
+    done: new Promise((resolve) =>
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve(code);
+      }),
+    ),
+  };
+  child.stdin.on('error', () => {});
+  const take = (d: Buffer) => {
+    out += d.toString();
+    options.onOutput?.(out, runHandle);
+  };
+  child.stdout.on('data', take);
+  child.stderr.on('data', take);
+  return runHandle;
+}

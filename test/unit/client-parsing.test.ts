@@ -1,10 +1,9 @@
 import test from 'ava';
 import { isTokenPrompt } from '../../client/askpass.js';
 import { parseClientConfig, settingsForHost } from '../../client/config.js';
-import { promptOptions, typedHost } from '../../client/connect.js';
 import { loginMeetsPolicy, parsePolicy } from '../../client/host-policy.js';
-import { parseSshArgs } from '../../client/ssh-args.js';
-import { optionsForG, parseSshG } from '../../client/ssh-resolve.js';
+import { parseSshArgs, typedHost } from '../../client/ssh-args.js';
+import { loginArgs, optionsForG, parseSshG, promptOptions } from '../../client/ssh-resolve.js';
 import { editSshConfig } from '../../client/ssh-config-setup.js';
 import type { HostRecord } from '../../client/store/token-store.js';
 import { pickToken } from '../../client/auth-server.js';
@@ -29,6 +28,12 @@ test('ssh -G: options that do not bear on the destination are left out', (t) => 
   t.deepEqual(promptOptions(g), ['-oBatchMode=no', '-oKbdInteractiveAuthentication=yes']);
   t.is(typedHost('alice@host.example'), 'host.example');
   t.is(typedHost('ssh://alice@[::1]:2222'), '::1');
+});
+
+test('login advice names what was typed, with the options that say where it goes', (t) => {
+  t.is(loginArgs(parseSshArgs(['alice@myhost', 'id'])), 'myhost');
+  t.is(loginArgs(parseSshArgs(['-v', '-F', 'my cfg', '-p2222', '-i', 'key', '-o', 'User=bob', 'myhost'])), "-- -F 'my cfg' -p2222 -o User=bob myhost");
+  t.is(loginArgs(parseSshArgs(['-tt', '-J', 'jump', 'ssh://alice@myhost:22'])), '-- -J jump myhost');
 });
 
 test('only this connection\'s token prompt is answered', (t) => {

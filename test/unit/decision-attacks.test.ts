@@ -145,3 +145,14 @@ test('advice fits the path the user came by, and names no host the server cannot
   t.is(adviceFor('token', 'other.example.org', globus).freshLogin, 'run `oauth-ssh login login.example.org --force-login`', 'the host the verified token was asked for');
   t.regex(failure(new SessionViolationError('x'), device).userMessage, /^oauth-ssh: x\.$/);
 });
+
+test('the advice names this host only when it has one name (sshd does not say which the user typed)', async (t) => {
+  const { knownHostName } = await import('../../server-pam/daemon.js');
+  const globus = (fqdns: string[] | null) => ({ globus: { knownFqdns: () => fqdns } as never });
+  const audiences = (...a: string[]) => ({ jwtIssuers: [{ audiences: a }] as never });
+  t.is(knownHostName(audiences(), globus(['ssh.example.org']))(), 'ssh.example.org');
+  t.is(knownHostName(audiences(), globus(['ssh.example.org', 'localhost']))(), null, 'two registered names: either may be the wrong one');
+  t.is(knownHostName(audiences('https://login.example.org/ssh'), globus(null))(), 'login.example.org');
+  t.is(knownHostName(audiences('https://a.example.org', 'b.example.org'), { globus: undefined } as never)(), null);
+  t.is(knownHostName(audiences('https://a.example.org', 'https://a.example.org/x'), { globus: undefined } as never)(), 'a.example.org', 'one host, two audiences');
+});
