@@ -62,7 +62,7 @@ export async function connect(argv: string[]): Promise<number> {
   }
   try {
     const mayLogin = hasTerminal();
-    const base = { mode: 'browser' as const, mayLogin, minValidity: config.refreshMargin, typed: { name: names[0]!, loginArgs: loginArgs(args) } };
+    const base = { mode: 'auto' as const, mayLogin, minValidity: config.refreshMargin, typed: { name: names[0]!, loginArgs: loginArgs(args) } };
     let { token, record } = await acquireToken(store, server, target, { ...base, forceLogin: false });
     // Ask the host's policy first; renew a login it would refuse rather than fail at the server.
     if (config.policyCacheTtl > 0 && mayLogin) {

@@ -48,7 +48,7 @@ export async function hostTarget(ctx: HostContext): Promise<{ target: HostTarget
 export async function withHostToken<T>(ctx: HostContext, use: (token: string, target: HostTarget) => Promise<T>): Promise<T> {
   const { target, server } = await hostTarget(ctx);
   try {
-    const { token } = await acquireToken(ctx.store, server, target, { mode: 'browser', forceLogin: false, mayLogin: hasTerminal(), minValidity: ctx.config.refreshMargin, typed: { name: ctx.names[0]!, loginArgs: loginArgs(ctx.args) } });
+    const { token } = await acquireToken(ctx.store, server, target, { mode: 'auto', forceLogin: false, mayLogin: hasTerminal(), minValidity: ctx.config.refreshMargin, typed: { name: ctx.names[0]!, loginArgs: loginArgs(ctx.args) } });
     return await use(token, target);
   } finally {
     await server.close();

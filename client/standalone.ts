@@ -36,7 +36,7 @@ export async function ensure(host: string): Promise<number> {
     const store = TokenStore.open(config.backend);
     const { target, server } = await resolveTarget(config, [host]);
     try {
-      await acquireToken(store, server, target, { mode: 'browser', forceLogin: false, mayLogin: personWatching(), minValidity: config.refreshMargin, typed: { name: host, loginArgs: host } });
+      await acquireToken(store, server, target, { mode: 'auto', forceLogin: false, mayLogin: personWatching(), minValidity: config.refreshMargin, typed: { name: host, loginArgs: host } });
       return 0;
     } finally {
       await server.close();

@@ -18,7 +18,8 @@ import { hostKey, type HostRecord, type HostTarget, type TokenStore } from './st
 export type { HostTarget };
 import { say } from './tty.js';
 
-export type LoginMode = 'browser' | 'no-browser' | 'device';
+/** 'auto': a browser where one can be shown, else a code to paste or the device flow (--browser, --no-browser, --device choose). */
+export type LoginMode = 'auto' | 'browser' | 'no-browser' | 'device';
 
 export interface AcquireOptions extends AuthorizeOptions {
   mode: LoginMode;
@@ -80,11 +81,25 @@ async function save(store: TokenStore, target: HostTarget, tokens: TokenSet, pre
   return { token: tokens.accessToken, record };
 }
 
+/** Where no browser can be shown: Globus's copy-paste page (needs no second device), else the device flow, else the browser URL to open here. */
+async function headlessMode(server: AuthServer, why: string): Promise<LoginMode> {
+  const endpoints = await server.endpoints();
+  const mode: LoginMode = endpoints.copyPaste ? 'no-browser' : endpoints.device ? 'device' : 'browser';
+  const instead = mode === 'no-browser' ? 'a code to paste instead' : mode === 'device' ? 'the device flow instead' : 'the browser flow anyway: open its URL in a browser on this machine';
+  say(`oauth-ssh: no browser can be shown here (${why}); using ${instead} (choose with --browser, --no-browser or --device).`);
+  return mode;
+}
+
 /** The flows (browser opener, QR codes) load only when a login happens. */
 export async function loginFlow(server: AuthServer, target: HostTarget, options: AcquireOptions, publish: (url: string) => void): Promise<TokenSet> {
-  if (options.mode === 'device') return (await import('./flows/device.js')).deviceFlow(server, target.scope, publish);
+  let mode = options.mode;
+  if (mode === 'auto') {
+    const here = (await import('./browser-here.js')).browserHere();
+    mode = here.ok ? 'browser' : await headlessMode(server, here.why);
+  }
+  if (mode === 'device') return (await import('./flows/device.js')).deviceFlow(server, target.scope, publish);
   const { browserFlow, copyPasteFlow } = await import('./flows/browser.js');
-  if (options.mode === 'no-browser') return copyPasteFlow(server, target.scope, options, publish);
+  if (mode === 'no-browser') return copyPasteFlow(server, target.scope, options, publish);
   return browserFlow(server, target.scope, options, publish);
 }
 

@@ -36,8 +36,9 @@ export async function askTerminal(prompt: string, echo: boolean): Promise<string
   }
   const input = new ReadStream(fd);
   const output = new WriteStream(fd);
-  output.write(prompt);
+  // Raw (no echo) before the prompt shows: a quick paste must not be echoed by the terminal.
   input.setRawMode(true);
+  output.write(prompt);
   return new Promise((resolve) => {
     let answer = '';
     const finish = (value: string | null) => {

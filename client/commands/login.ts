@@ -15,13 +15,14 @@ export interface LoginFlags {
 
 export function loginMode(flags: LoginFlags): LoginMode {
   if (flags.device) return 'device';
-  return flags.browser === false ? 'no-browser' : 'browser';
+  if (flags.browser === undefined) return 'auto';
+  return flags.browser ? 'browser' : 'no-browser';
 }
 
 export const loginOptions = <T>(y: Argv<T>) =>
   y
     .option('device', { type: 'boolean', describe: 'use the device flow (a code to enter on another device)' })
-    .option('browser', { type: 'boolean', default: true, describe: 'open a browser; --no-browser prints the URL and asks for the code it shows' })
+    .option('browser', { type: 'boolean', describe: 'open a browser (the default where one can be shown); --no-browser prints the URL and asks for the code it shows' })
     .option('force-login', { type: 'boolean', default: false, describe: 'authenticate afresh even if a session exists' })
     .option('identity', { type: 'string', describe: 'the linked identity (UUID) to authenticate with' })
     .option('idp', { type: 'string', describe: 'the identity provider (domain) to authenticate at' });

@@ -128,11 +128,15 @@ test('a revoked token with a terminal at hand: renewed and the connection retrie
   t.regex(result.stdout, new RegExp(`${user.name}\\r?\\n`));
 });
 
-test('copy-paste flow (--no-browser): the URL is shown, the code pasted at the terminal', async (t) => {
+for (const [how, flags, env] of [
+  ['--no-browser', ['--no-browser'], {}],
+  ['no flag, headless (no DISPLAY, in an SSH session)', [], { SSH_CONNECTION: '192.0.2.1 50000 192.0.2.2 22' }],
+] as const) {
+test(`copy-paste flow (${how}): the URL is shown, the code pasted at the terminal`, async (t) => {
   const { idp, user, client } = await world(t);
   await idp.control('PUT', 'auto-approve', { identity: 'alice@example.org' });
-  const cmd = [process.execPath, '--import', import.meta.resolve('tsx'), join(process.cwd(), 'client/bin.ts'), 'login', client.hostAlias, '--no-browser'].map((a) => `'${a}'`).join(' ');
-  const child = spawn('script', ['-qefc', cmd, '/dev/null'], { env: client.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const cmd = [process.execPath, '--import', import.meta.resolve('tsx'), join(process.cwd(), 'client/bin.ts'), 'login', client.hostAlias, ...flags].map((a) => `'${a}'`).join(' ');
+  const child = spawn('script', ['-qefc', cmd, '/dev/null'], { env: { ...client.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let pasted = false;
   const done = new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -154,11 +158,13 @@ test('copy-paste flow (--no-browser): the URL is shown, the code pasted at the t
   clearTimeout(timer);
   t.is(code, 0, out);
   t.regex(out, /Open this URL in a browser on any device, log in, and paste the code it shows/);
+  if (flags.length === 0) t.regex(out, /no browser can be shown here \(no DISPLAY or WAYLAND_DISPLAY, in an SSH session\); using a code to paste instead/);
   t.regex(out, /Logged in for ssh\.example\.org as alice@example\.org/);
   t.notRegex(out.split('Authorization code: ')[1] ?? '', /[A-Za-z0-9_-]{40}/, 'the pasted code is not echoed');
   const ssh = await runClient(client, [...client.sshArgs, client.hostAlias, 'id', '-un']);
   t.is(ssh.stdout.trim(), user.name);
 });
+}
 
 test('10 parallel connections that all need a refresh: rotation stays safe, all log in', async (t) => {
   const { idp, client, server } = await world(t);
