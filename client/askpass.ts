@@ -28,6 +28,12 @@ export interface PromptExpectation {
   acceptUnprefixed: boolean;
   /** Batch mode: other prompts are refused instead of asked on the terminal. */
   batch?: boolean;
+  /**
+   * In batch mode, still ask host-key questions on the terminal: the policy
+   * query meets a new host's key before the connection does, and the answer
+   * belongs to the person, as with ssh (known_hosts then has it for both).
+   */
+  askHostKeys?: boolean;
 }
 
 /** `text` as ssh shows it for this connection's user and host (without trailing space). */
@@ -78,11 +84,13 @@ export async function startAskpassServer(answer: string, expect: PromptExpectati
     const patterns = promptsFor(expect, text).flatMap((p) => [shellQuote(p), shellQuote(`${p} `)]).join('|');
     return `  ${patterns}) f=${shellQuote(fifos[i]!)} ;;`;
   });
-  const other = expect.batch ? 'exit 1' : `exec ${selfCommand()} __askpass-ask "$1"`;
+  const ask = `exec ${selfCommand()} __askpass-ask "$1"`;
+  const hostKeyCase = expect.batch && expect.askHostKeys ? [`  *'(yes/no'*) ${ask} ;;`] : [];
+  const other = expect.batch ? 'exit 1' : ask;
   const program = join(dir, 'askpass');
   writeFileSync(
     program,
-    `#!/bin/sh\nf=\ncase "$1" in\n${cases.join('\n')}\n  *) ${other} ;;\nesac\n[ -p "$f" ] || exit 1\nIFS= read -r line < "$f" || exit 1\nrm -f "$f"\nprintf '%s\\n' "$line"\n`,
+    `#!/bin/sh\nf=\ncase "$1" in\n${[...cases, ...hostKeyCase].join('\n')}\n  *) ${other} ;;\nesac\n[ -p "$f" ] || exit 1\nIFS= read -r line < "$f" || exit 1\nrm -f "$f"\nprintf '%s\\n' "$line"\n`,
     { mode: 0o700 },
   );
   return {

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { errorMessage } from '../shared/errors.js';
-import { queryHost } from './in-band.js';
+import { NotAskedError, queryHost } from './in-band.js';
 import { dataDir } from './paths.js';
 import type { SshArgs } from './ssh-args.js';
 import type { ResolvedDestination } from './ssh-resolve.js';
@@ -62,6 +62,8 @@ export async function hostPolicy(args: SshArgs, resolved: ResolvedDestination, k
     policy = parsePolicy(await queryHost(args, resolved, queryAccount, 'get_security_policy'));
   } catch (err) {
     warn(`oauth-ssh: could not ask ${resolved.hostname} for its login policy (${errorMessage(err)}); connecting anyway`);
+    // A refused host key or a network failure says nothing about the host's policy: ask again next time.
+    if (err instanceof NotAskedError) return null;
   }
   await file.update((all) => ({ ...all, [key]: { policy, fetchedAt: Math.floor(Date.now() / 1000) } }));
   return policy;

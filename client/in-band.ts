@@ -19,6 +19,11 @@ export class QueryError extends OAuthSshError {
   }
 }
 
+/** ssh stopped before the host was asked anything: a fact about this connection, not about the host's answers. */
+export class NotAskedError extends QueryError {}
+
+const BEFORE_ASKING = /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|Connection refused|Connection timed out|Could not resolve hostname|No route to host|Network is unreachable/;
+
 export function parseReplies(stderr: string): Array<Record<string, unknown>> {
   const out: Array<Record<string, unknown>> = [];
   for (const line of stderr.split(/\r?\n/)) {
@@ -40,6 +45,7 @@ export async function queryHost(args: SshArgs, resolved: ResolvedDestination, qu
     hosts: [resolved.hostname, ...(resolved.hostKeyAlias ? [resolved.hostKeyAlias] : [])],
     acceptUnprefixed: resolved.proxyJump === null,
     batch: true,
+    askHostKeys: true,
   });
   try {
     const argv = [
@@ -68,6 +74,8 @@ export async function queryHost(args: SshArgs, resolved: ResolvedDestination, qu
       });
     });
     const reply = parseReplies(stderr).at(-1);
+    const stopped = reply ? null : BEFORE_ASKING.exec(stderr);
+    if (stopped) throw new NotAskedError(`${resolved.hostname} was not asked (${stopped[0]})`);
     if (!reply) throw new QueryError(`${resolved.hostname} did not answer the ${op} query (is it an oauth-ssh server with the ${queryAccount} account?)`);
     if (reply.error && typeof reply.error === 'object') {
       const e = reply.error as { code?: unknown; description?: unknown };

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestIdp } from '../helpers/dev-idp.js';
-import { approveWhenShown, clientEnv, runClient, type ClientEnv } from '../helpers/client.js';
+import { approveWhenShown, clientCommand, clientEnv, inTerminal, runClient, type ClientEnv } from '../helpers/client.js';
 import { BRIDGE_SO } from '../helpers/pam.js';
 import { run } from '../helpers/processes.js';
 import { startTestServer } from '../helpers/server.js';
@@ -51,6 +51,30 @@ test('status: token, login and the host policy side by side', async (t) => {
   t.like(parsed, { host: 'testhost', policy: { permitted_idps: ['example.org'], authentication_timeout: 30, mfa: false }, meets_policy: false, token: { identity: 'alice@example.org', refresh: true, backend: 'file' } });
   const keys = (v: unknown): string[] => (v && typeof v === 'object' ? Object.entries(v).flatMap(([k, inner]) => (Array.isArray(inner) ? [k] : [k, ...keys(inner)])) : []);
   t.deepEqual(keys(parsed).filter((k) => !/^[a-z0-9_]+$/.test(k)), [], 'every key is snake_case');
+});
+
+test('a new host\'s key: the policy query asks the person (yes: remembered, policy known), and a refused key is never cached as the host\'s policy', async (t) => {
+  const { idp, client } = await world(t, ['permitted_idps example.org']);
+  t.is((await login(client, idp)).code, 0);
+  const knownHosts = join(client.home, 'known_hosts');
+  await writeFile(knownHosts, '');
+  await writeFile(client.sshConfig, (await readFile(client.sshConfig, 'utf8')).replace(/UserKnownHostsFile \S+/, `UserKnownHostsFile ${knownHosts}`).replace('StrictHostKeyChecking yes', 'StrictHostKeyChecking ask'));
+  const status = (answer: string) =>
+    inTerminal(clientCommand(['status', '--', ...client.sshArgs, client.hostAlias]), client.env, {
+      onOutput: (out, terminal) => {
+        if (/continue connecting \(yes\/no[^)]*\)\? $/.test(out)) terminal.type(`${answer}\r`);
+      },
+    });
+  const refused = status('no');
+  t.is(await refused.done, 0, refused.output());
+  t.regex(refused.output(), /could not ask 127\.0\.0\.1 for its login policy \(127\.0\.0\.1 was not asked \(Host key verification failed\)\)/);
+  t.regex(refused.output(), /policy: {2}unknown/);
+  const policies = join(client.home, '.local/share/oauth-ssh/policies.json');
+  t.false(existsSync(policies) && (await readFile(policies, 'utf8')).includes('ssh.example.org@'), 'nothing cached for the host');
+  const accepted = status('yes');
+  t.is(await accepted.done, 0, accepted.output());
+  t.regex(accepted.output(), /policy: {2}IdPs example\.org/);
+  t.regex(await readFile(knownHosts, 'utf8'), /ssh-ed25519/, 'the accepted key is in known_hosts, for the connection too');
 });
 
 test('preflight: a login the host would refuse is renewed before connecting (with a terminal)', async (t) => {
