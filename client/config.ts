@@ -155,8 +155,11 @@ export async function loadClientConfig(): Promise<ClientConfig> {
     const st = statSync(file);
     stamp = `${st.size}:${st.mtimeMs}:${st.ino}`;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return parseClientConfig({}, null);
-    throw new ConfigError(file, `cannot read: ${(err as NodeJS.ErrnoException).code}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    // The default file is optional; one named on purpose and missing is a mistake to report, not to paper over.
+    if (code === 'ENOENT' && process.env.OAUTH_SSH_CONFIG) throw new ConfigError(file, 'does not exist (OAUTH_SSH_CONFIG names it): create it (client/CONFIG.md) or unset OAUTH_SSH_CONFIG');
+    if (code === 'ENOENT') return parseClientConfig({}, null);
+    throw new ConfigError(file, `cannot read: ${code}`);
   }
   return parseClientConfig(await parseCached(file, stamp), file);
 }

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { OAuthSshError } from '../shared/errors.js';
 import { encodeCommand } from '../shared/in-band.js';
 import { startAskpassServer } from './askpass.js';
-import { ownSshEnv } from './own-ssh.js';
+import { ownSshEnv, sshProgram, sshSpawnError } from './own-ssh.js';
 import type { SshArgs } from './ssh-args.js';
 import { promptOptions, type ResolvedDestination } from './ssh-resolve.js';
 
@@ -63,11 +63,11 @@ export async function queryHost(args: SshArgs, resolved: ResolvedDestination, qu
       'true',
     ];
     const stderr = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.env.OAUTH_SSH_SSH ?? 'ssh', argv, { stdio: ['ignore', 'ignore', 'pipe'], env: ownSshEnv({ SSH_ASKPASS: askpass.program, SSH_ASKPASS_REQUIRE: 'force' }) });
+      const child = spawn(sshProgram(), argv, { stdio: ['ignore', 'ignore', 'pipe'], env: ownSshEnv({ SSH_ASKPASS: askpass.program, SSH_ASKPASS_REQUIRE: 'force' }) });
       let err = '';
       child.stderr.on('data', (d: Buffer) => (err += d.toString()));
       const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      child.on('error', reject);
+      child.on('error', (err) => reject(sshSpawnError(err)));
       child.on('close', () => {
         clearTimeout(timer);
         resolve(err);

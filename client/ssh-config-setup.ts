@@ -19,7 +19,8 @@
  * is not enough: ssh honours it only when DISPLAY is set.)
  */
 import { chmodSync, existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import SSHConfig from 'ssh-config';
 import { UsageError } from '../shared/errors.js';
 import { shellQuote, writeLauncher } from './launcher.js';
@@ -132,9 +133,11 @@ function canonical(file: string): string {
 
 const readIfThere = (path: string): string => (existsSync(path) ? readFileSync(path, 'utf8') : '');
 
-export async function setupSshConfig(file: string, pattern: string, remove: boolean): Promise<SetupResult> {
+export async function setupSshConfig(file: string, pattern: string, remove: boolean, sshDir = join(homedir(), '.ssh')): Promise<SetupResult> {
   validatePattern(pattern);
   const path = canonical(file);
+  // ~/.ssh may be created (0700, as ssh-keygen does); any other missing directory is a mistyped path.
+  if (!existsSync(dirname(path)) && resolve(dirname(path)) !== resolve(sshDir)) throw new UsageError(`${dirname(path)} does not exist: check the --ssh-config path`);
   const record = setupRecord();
   // Everything below runs under the record's lock: a last remove deleting the launchers cannot
   // interleave with another setup installing them and recording its file.

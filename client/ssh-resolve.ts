@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { OAuthSshError } from '../shared/errors.js';
-import { ownSshEnv } from './own-ssh.js';
+import { ownSshEnv, sshProgram, sshSpawnError } from './own-ssh.js';
 import { typedHost, type SshArgs } from './ssh-args.js';
 
 export interface ResolvedDestination {
@@ -92,10 +92,11 @@ export function loginArgs(args: SshArgs): string {
   return kept.length ? `-- ${[...kept, host].map(quoteIfNeeded).join(' ')}` : quoteIfNeeded(host);
 }
 
-export function resolveDestination(args: SshArgs, sshBinary = 'ssh'): Promise<ResolvedDestination> {
+export function resolveDestination(args: SshArgs): Promise<ResolvedDestination> {
   return new Promise((resolve, reject) => {
-    execFile(sshBinary, ['-G', ...optionsForG(args.options), '--', args.destination], { timeout: 10_000, env: ownSshEnv() }, (err, stdout, stderr) => {
-      if (err) reject(new OAuthSshError('USAGE', `ssh -G could not resolve "${args.destination}": ${stderr.trim() || err.message}`));
+    execFile(sshProgram(), ['-G', ...optionsForG(args.options), '--', args.destination], { timeout: 10_000, env: ownSshEnv() }, (err, stdout, stderr) => {
+      if (err && typeof err.code === 'string') reject(sshSpawnError(err as NodeJS.ErrnoException));
+      else if (err) reject(new OAuthSshError('USAGE', `ssh -G could not resolve "${args.destination}": ${stderr.trim() || err.message}`));
       else {
         try {
           resolve(parseSshG(stdout));

@@ -6,11 +6,11 @@
  */
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import { ownSshEnv } from './own-ssh.js';
+import { ownSshEnv, sshProgram, sshSpawnError } from './own-ssh.js';
 
 /** `askpassProgram` null: ssh runs as it would on its own (no prompt of ours to answer). */
-export async function runSsh(argv: string[], askpassProgram: string | null, sshBinary = process.env.OAUTH_SSH_SSH ?? 'ssh'): Promise<number> {
-  const child = spawn(sshBinary, argv, {
+export async function runSsh(argv: string[], askpassProgram: string | null): Promise<number> {
+  const child = spawn(sshProgram(), argv, {
     stdio: 'inherit',
     env: askpassProgram === null ? ownSshEnv() : ownSshEnv({ SSH_ASKPASS: askpassProgram, SSH_ASKPASS_REQUIRE: 'force' }),
   });
@@ -19,7 +19,7 @@ export async function runSsh(argv: string[], askpassProgram: string | null, sshB
   for (const [s, h] of handlers) process.on(s, h);
   try {
     return await new Promise<number>((resolve, reject) => {
-      child.on('error', (err) => reject(err));
+      child.on('error', (err) => reject(sshSpawnError(err)));
       child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 1) : 1)));
     });
   } finally {

@@ -107,6 +107,23 @@ test('no terminal while another process is logging in: fail at once with its URL
   t.true(result.stderr.includes(`another oauth-ssh is logging in to ${client.hostAlias}; finish that login (${url}), then try again`), result.stderr);
 });
 
+test('after a killed login, the next one starts afresh: it never shows the dead one\'s code', async (t) => {
+  const { idp, client } = await world(t);
+  let firstCode: string | undefined;
+  const killed = await runClient(client, ['login', client.hostAlias, '--device'], {
+    onStderr: (out) => {
+      firstCode ??= /enter the code:\s+([A-Z]{4}-[A-Z]{4})/.exec(out)?.[1];
+    },
+    timeoutMs: 8000, // killed (SIGKILL) while it waits for approval
+  });
+  t.is(killed.signal, 'SIGKILL');
+  t.truthy(firstCode, killed.stderr);
+  const next = await runClient(client, ['login', client.hostAlias, '--device'], { onStderr: approveWhenShown(idp, 'alice@example.org') });
+  t.is(next.code, 0, next.stderr);
+  t.false(next.stderr.includes(firstCode!), next.stderr);
+  t.notRegex(next.stderr, /Another oauth-ssh is logging in/);
+});
+
 test('no terminal, plain ssh after setup and no token: ssh ends at once with what to run, and no device flow starts', async (t) => {
   const { idp, client, server } = await world(t);
   const askpass = await setup(client);
