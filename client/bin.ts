@@ -23,15 +23,10 @@ function exitCode(err: unknown): number {
 }
 
 async function commands(argv: string[]): Promise<number> {
-  const [{ default: yargs }, { loginCommand }, { logoutCommand }, { tokenCommand }, { accountsCommand, statusCommand }, { setupCommand }] = await Promise.all([
-    import('yargs'),
-    import('./commands/login.js'),
-    import('./commands/logout.js'),
-    import('./commands/token.js'),
-    import('./commands/host-info.js'),
-    import('./commands/setup.js'),
-  ]);
-  await yargs(argv)
+  const [{ default: yargs }, { loadCommands }] = await Promise.all([import('yargs'), import('./commands/index.js')]);
+  const parser = yargs(argv);
+  for (const command of await loadCommands()) parser.command(command as never);
+  await parser
     .scriptName('oauth-ssh')
     .parserConfiguration({ 'populate--': true })
     .usage(
@@ -41,12 +36,6 @@ async function commands(argv: string[]): Promise<number> {
         'Commands that take HOST also take ssh options and a host after `--` (oauth-ssh status -- -p 2222 host).\n' +
         'Config: $XDG_CONFIG_HOME/oauth-ssh/config.yaml (client/CONFIG.md). Exit: ssh\'s when connecting; else 0 ok, 1 failure, 2 usage/config, 3 not logged in.',
     )
-    .command(loginCommand)
-    .command(logoutCommand)
-    .command(tokenCommand)
-    .command(accountsCommand)
-    .command(statusCommand)
-    .command(setupCommand)
     .demandCommand(1, 'name a host to connect to, or a command')
     .strict()
     .fail((msg, err) => {
@@ -55,7 +44,8 @@ async function commands(argv: string[]): Promise<number> {
     .help()
     .version(packageVersion())
     .parseAsync();
-  return EXIT.ok;
+  // A command that found problems (doctor) sets the status itself.
+  return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -64,6 +54,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./askpass.js')).askPerson(argv.slice(1).join(' '));
     case '__askpass-standalone':
       return (await import('./standalone.js')).standaloneAskpass(argv.slice(1).join(' '));
+    case '__complete':
+      return (await import('./commands/completion.js')).completeLine(argv[1] ?? 'bash', argv.slice(2));
     case 'ensure':
       return (await import('./standalone.js')).ensure(argv[1] ?? '');
   }

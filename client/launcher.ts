@@ -3,7 +3,8 @@
  * program again in a helper mode: what SSH_ASKPASS and ssh_config's
  * `Match exec` need, since both take a command, not a function.
  */
-import { accessSync, constants, writeFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** Node's flags for re-running this program from any directory (a bare `--import tsx` resolves against the cwd). */
 function portableExecArgv(): string[] {
@@ -34,17 +35,43 @@ const isExecutable = (path: string): boolean => {
   }
 };
 
+const realpathOrSelf = (path: string): string => {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+};
+
+/** Does `candidate` run `script`: a link to it (npm), or a small wrapper naming it (the Debian package's /usr/bin/oauth-ssh)? */
+function runsScript(candidate: string, script: string): boolean {
+  if (!isExecutable(candidate)) return false;
+  if (realpathOrSelf(candidate) === realpathOrSelf(script)) return true;
+  try {
+    return statSync(candidate).size < 4096 && readFileSync(candidate, 'utf8').includes(script);
+  } catch {
+    return false;
+  }
+}
+
+export interface Invocation {
+  script: string;
+  execArgv: string[];
+  path: string | undefined;
+}
+
 /**
  * The command for launchers that outlive this run (the setup helper): the
- * installed `oauth-ssh` as it was invoked (/usr/bin/oauth-ssh, a link into
- * the package), whose `#!/usr/bin/env node` finds node at run time. Baking
+ * `oauth-ssh` on PATH that runs this program (/usr/bin/oauth-ssh, npm's
+ * link), whose own `#!` line or wrapper finds node at run time. Baking
  * node's path and the package's in would break at the next node upgrade or
  * reinstall. A checkout run through node flags (tsx) has no such command.
  */
-export function lastingCommand(): string {
-  const script = process.argv[1]!;
-  if (process.execArgv.length === 0 && !script.endsWith('.ts') && isExecutable(script)) return shellQuote(script);
-  return selfCommand();
+export function lastingCommand(run: Invocation = { script: process.argv[1]!, execArgv: process.execArgv, path: process.env.PATH }): string {
+  if (run.execArgv.length > 0 || run.script.endsWith('.ts')) return selfCommand();
+  const onPath = (run.path ?? '').split(':').filter((d) => d.startsWith('/')).map((d) => join(d, 'oauth-ssh')).find((c) => runsScript(c, run.script));
+  if (onPath) return shellQuote(onPath);
+  return isExecutable(run.script) ? shellQuote(run.script) : selfCommand();
 }
 
 /** Writes an executable (0700) script at `path`: `preamble` (sh lines), then this program with `args` and the script's own arguments. */

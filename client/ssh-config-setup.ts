@@ -35,7 +35,7 @@ export interface SetupPaths {
   askpass: string;
 }
 
-function launcherPaths(): SetupPaths {
+export function launcherPaths(): SetupPaths {
   const dir = dataDir();
   return { helper: join(dir, 'oauth-ssh-helper'), askpass: join(dir, 'askpass') };
 }
@@ -110,6 +110,20 @@ function ourPatterns(text: string): string[] {
     const pattern = param?.toLowerCase() === 'match' ? matchWords(value)[1] : undefined;
     return pattern !== undefined && isOurs(line, pattern) ? [pattern] : [];
   });
+}
+
+/** Our blocks in an ssh config text: the pattern and the helper command each runs (for `doctor`). */
+export function ourBlocks(text: string): Array<{ pattern: string; helper: string }> {
+  return SSHConfig.parse(text).flatMap((line) => {
+    const { param, value } = line as { param?: string; value?: unknown };
+    const words = param?.toLowerCase() === 'match' ? matchWords(value) : [];
+    return words[1] !== undefined && isOurs(line, words[1]) ? [{ pattern: words[1], helper: words[3]!.slice(0, -ENSURE_MARK.length) }] : [];
+  });
+}
+
+/** The ssh config files setup recorded editing (besides ~/.ssh/config, which doctor always reads). */
+export function recordedFiles(): string[] {
+  return Object.keys(setupRecord().read()).filter((f) => f !== UNKNOWN_FILES);
 }
 
 export interface SetupResult {

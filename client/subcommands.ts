@@ -1,6 +1,6 @@
 /** The client's own commands, and the one a mistyped word was probably meant to be. */
 
-export const SUBCOMMANDS = new Set(['login', 'logout', 'token', 'accounts', 'status', 'setup', 'help', '--help', '-h', '--version']);
+export const SUBCOMMANDS = new Set(['login', 'logout', 'token', 'accounts', 'status', 'setup', 'doctor', 'completion', 'help', '--help', '-h', '--version']);
 
 /** Edit distance (with transpositions) between short words. */
 function distance(a: string, b: string): number {

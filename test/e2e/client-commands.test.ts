@@ -142,6 +142,14 @@ test('setup: plain ssh gets the token through Match exec + the standalone askpas
   const edited = await readFile(client.sshConfig, 'utf8');
   t.true(edited.startsWith(original.trimEnd()), 'the rest of the file is kept as it was');
   t.regex(edited, /Match host "127\.0\.0\.1" exec "'[^']+oauth-ssh-helper' ensure %h"\n {2}KbdInteractiveAuthentication yes/);
+  const doctor = await runClient(client, ['doctor'], { env: { SSH_ASKPASS: exportLine![1], SSH_ASKPASS_REQUIRE: 'force' } });
+  t.is(doctor.code, 0, doctor.stdout);
+  t.regex(doctor.stdout, /ok {3}ssh_config: .*ssh_config: "127\.0\.0\.1" -> .*oauth-ssh-helper/);
+  t.regex(doctor.stdout, /ok {3}askpass: SSH_ASKPASS=/);
+  t.regex(doctor.stdout, /ok {3}clock: /);
+  const unset = await runClient(client, ['doctor']);
+  t.is(unset.code, 1, 'a failed check fails the command');
+  t.regex(unset.stdout, /FAIL askpass: SSH_ASKPASS is not set/);
 
   // A refresh margin longer than the token's life: `ensure` must refresh before ssh connects.
   await writeFile(client.env.OAUTH_SSH_CONFIG!, `${await readFile(client.env.OAUTH_SSH_CONFIG!, 'utf8')}refresh_margin: 7200\n`);
