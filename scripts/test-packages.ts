@@ -72,6 +72,16 @@ try {
   for (const bin of ['oauth-ssh-server', 'oauth-ssh', 'oauth-ssh-dev-idp']) await inRoot(root, [bin, '--version']);
   step('accounts, /etc/oauth_ssh (0750 root:oauth-ssh-server), the unit (systemd-analyze verify), --version');
 
+  // The client as installed: man page with every command, completions, and a setup helper that names /usr/bin/oauth-ssh only.
+  const man = await inRoot(root, ['sh', '-c', 'zcat /usr/share/man/man1/oauth-ssh.1.gz']);
+  for (const section of ['oauth-ssh login', 'oauth-ssh token show', 'oauth-ssh doctor', '--force-login']) if (!man.includes(section)) throw new Error(`the man page lacks ${section}`);
+  const completed = await inRoot(root, ['bash', '-c', 'source /usr/share/bash-completion/completions/oauth-ssh; COMP_WORDS=(oauth-ssh tok); COMP_CWORD=1; _oauth_ssh_completions; echo "${COMPREPLY[@]}"']);
+  if (completed.trim() !== 'token') throw new Error(`bash completion gave "${completed.trim()}"`);
+  for (const f of ['/usr/share/zsh/vendor-completions/_oauth-ssh', '/usr/share/fish/vendor_completions.d/oauth-ssh.fish']) await inRoot(root, ['test', '-s', f]);
+  const helper = await inRoot(root, ['sh', '-c', 'mkdir -p /tmp/h && HOME=/tmp/h XDG_DATA_HOME=/tmp/h/data oauth-ssh setup "*.example.org" >/dev/null && cat /tmp/h/data/oauth-ssh/oauth-ssh-helper; rm -rf /tmp/h']);
+  if (!helper.includes("exec '/usr/bin/oauth-ssh'") || /\/node\b|\/usr\/lib\/oauth-ssh/.test(helper)) throw new Error(`the setup helper bakes in paths that change: ${helper}`);
+  step('the client: a man page with each command, bash/zsh/fish completions, a setup helper that runs /usr/bin/oauth-ssh');
+
   // The dev IdP from this repository, on loopback (the chroot shares the network).
   const idp = await startTestIdp(t);
   await inRoot(root, ['useradd', '--create-home', '--shell', '/bin/sh', 'alice']);

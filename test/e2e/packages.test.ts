@@ -16,6 +16,7 @@ const skip = process.env.OAUTH_SSH_SKIP_PACKAGES === '1';
   t.is(result.code, 0, `${result.stdout}\n${result.stderr}`);
   t.regex(result.stdout, /logged in through the installed packages/);
   t.regex(result.stdout, /keys keep working after install/);
+  t.regex(result.stdout, /a man page with each command, bash\/zsh\/fish completions, a setup helper that runs \/usr\/bin\/oauth-ssh/);
   t.regex(result.stdout, /passwords keep working after install/);
   t.regex(result.stdout, /PAM file byte for byte\), dpkg --purge: nothing left/);
 });
