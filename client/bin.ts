@@ -9,7 +9,6 @@
  * answering an askpass prompt are on every ssh connection's critical path.
  */
 import { errorMessage, OAuthSshError } from '../shared/errors.js';
-import { packageVersion } from '../shared/version.js';
 import { nearSubcommand, SUBCOMMANDS } from './subcommands.js';
 
 
@@ -42,7 +41,7 @@ async function commands(argv: string[]): Promise<number> {
       throw err ?? new OAuthSshError('USAGE', msg);
     })
     .help()
-    .version(packageVersion())
+    .version((await import('../shared/version.js')).packageVersion())
     .parseAsync();
   // A command that found problems (doctor) sets the status itself.
   return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;

@@ -3,14 +3,11 @@
  * destination as ssh does, get a token for that host, run the real ssh and
  * answer its token prompt.
  */
-import { loadClientConfig, settingsForHost } from './config.js';
-import { startAskpassServer, type PromptExpectation } from './askpass.js';
-import { parseSshArgs, typedHost } from './ssh-args.js';
-import { loginArgs, promptOptions, resolveDestination, type ResolvedDestination } from './ssh-resolve.js';
-import { runSsh } from './ssh-runner.js';
-import { hostKey, TokenStore } from './store/token-store.js';
-import { acquireToken, authServerFor, loginAdvice, resolveTarget, type HostTarget } from './tokens.js';
-import { hasTerminal, say } from './tty.js';
+import { prepareAskpass, startAskpassServer, type PromptExpectation } from './askpass.js';
+import { parseSshArgs } from './ssh-args.js';
+import { runSsh, startSsh, type RunningSsh } from './ssh-runner.js';
+import type { AuthServer } from './auth-server.js';
+import type { HostTarget } from './store/token-store.js';
 
 function hasDestination(argv: string[]): boolean {
   try {
@@ -22,56 +19,94 @@ function hasDestination(argv: string[]): boolean {
 }
 
 /**
- * One keyboard-interactive attempt: a refused token is not followed by a
- * second token prompt, whose empty answer (askpass has no second token)
- * would start the server's device flow where nobody may see it. A refusal
- * ends at once with the server's reason; this program decides what next.
+ * Options ssh gets before the user's (ssh keeps the first value): the token
+ * is answered at a keyboard-interactive prompt, which BatchMode=yes (sftp -b,
+ * scripts) and KbdInteractiveAuthentication=no (ansible) switch off; in
+ * batch mode our askpass still refuses every prompt but the token's. And one
+ * keyboard-interactive attempt: a refused token is not followed by a second
+ * token prompt, whose empty answer (askpass has no second token) would start
+ * the server's device flow where nobody may see it. A refusal ends at once
+ * with the server's reason; this program decides what next. They are the
+ * same for every destination, so ssh can start before it is resolved.
  */
-const ONE_ATTEMPT = '-oNumberOfPasswordPrompts=1';
+const SSH_OPTIONS = ['-oBatchMode=no', '-oKbdInteractiveAuthentication=yes', '-oNumberOfPasswordPrompts=1'];
 
-async function runWithToken(token: string, argv: string[], resolved: ResolvedDestination, expect: PromptExpectation): Promise<{ code: number; answered: number }> {
+async function runWithToken(token: string, argv: string[], expect: PromptExpectation): Promise<{ code: number; answered: number }> {
   const askpass = await startAskpassServer(token, expect);
   try {
-    const code = await runSsh([...promptOptions(resolved), ONE_ATTEMPT, ...argv], askpass.program);
+    const code = await runSsh([...SSH_OPTIONS, ...argv], askpass.program);
     return { code, answered: askpass.answered() };
   } finally {
     askpass.close();
   }
 }
 
+type OAuthSide = { tokens: typeof import('./tokens.js'); target: HostTarget; server: AuthServer };
+
 export async function connect(argv: string[]): Promise<number> {
   // ssh invocations without a destination (-V, -Q cipher, -O check) need no token: ssh itself answers them.
   if (!hasDestination(argv)) return runSsh(argv, null);
   const args = parseSshArgs(argv);
-  const resolved = await resolveDestination(args);
-  const config = await loadClientConfig();
-  const names = [typedHost(args.destination), resolved.hostname];
-  const store = TokenStore.open(config.backend);
-
-  // A fresh cached token needs no network: look the host's client up only when we must.
-  const settings = settingsForHost(config, names);
-  const key = hostKey(settings.authUrl, settings.fqdn);
-  const known = store.record(key);
-  let target: HostTarget;
-  let server;
-  if (known && known.clientId === settings.clientId) {
-    target = { key, fqdn: settings.fqdn, authUrl: settings.authUrl, clientId: settings.clientId, resourceServer: known.resourceServer, scope: known.scope, ...(known.style ? { style: known.style } : {}) };
-    server = authServerFor(target);
-  } else {
-    ({ target, server } = await resolveTarget(config, names));
-  }
+  // ssh starts now, its askpass waiting for its answer: the key exchange overlaps finding the token
+  // (a cached one, in the common case). If a login or a renewal is needed, this ssh is stopped before
+  // any prompt of its reached the user, and a new one runs with the new token.
+  const pending = prepareAskpass();
+  let early: RunningSsh | null = startSsh([...SSH_OPTIONS, ...argv], pending.program);
+  const dropEarly = async () => {
+    await early?.stop();
+    early = null;
+  };
+  let oauth: OAuthSide | undefined;
   try {
+    // Loaded once ssh is on its way: only what starting it needs comes before.
+    const [{ loadClientConfig, settingsForHost }, { loginAdvice, loginArgs, resolveDestination }, { typedHost }, { hostKey, TokenStore }, { cachedToken }, { hasTerminal, say }] = await Promise.all([
+      import('./config.js'),
+      import('./ssh-resolve.js'),
+      import('./ssh-args.js'),
+      import('./store/token-store.js'),
+      import('./cached-token.js'),
+      import('./tty.js'),
+    ]);
+    // Independent of each other: ssh -G runs while the config is read.
+    const [resolved, config] = await Promise.all([resolveDestination(args), loadClientConfig()]);
+    const names = [typedHost(args.destination), resolved.hostname];
+    const store = TokenStore.open(config.backend);
+    const settings = settingsForHost(config, names);
+    const key = hostKey(settings.authUrl, settings.fqdn);
     const mayLogin = hasTerminal();
     const base = { mode: 'auto' as const, mayLogin, minValidity: config.refreshMargin, typed: { name: names[0]!, loginArgs: loginArgs(args) } };
-    let { token, record } = await acquireToken(store, server, target, { ...base, forceLogin: false });
+
+    // The OAuth side (authorization server, refresh, login flows) loads only when the cache cannot answer.
+    const authorization = async (): Promise<OAuthSide> => {
+      if (oauth) return oauth;
+      const tokens = await import('./tokens.js');
+      const known = store.record(key);
+      // A host logged into before needs no look-up of its client: the record has it.
+      if (known && known.clientId === settings.clientId) {
+        const target: HostTarget = { key, fqdn: settings.fqdn, authUrl: settings.authUrl, clientId: settings.clientId, resourceServer: known.resourceServer, scope: known.scope, ...(known.style ? { style: known.style } : {}) };
+        oauth = { tokens, target, server: tokens.authServerFor(target) };
+      } else oauth = { tokens, ...(await tokens.resolveTarget(config, names)) };
+      return oauth;
+    };
+    const acquire = async (forceLogin: boolean, idp?: string) => {
+      await dropEarly();
+      const { tokens, server, target } = await authorization();
+      return tokens.acquireToken(store, server, target, { ...base, forceLogin, ...(idp ? { idp } : {}) });
+    };
+
+    const known = store.record(key);
+    let current = (known && known.clientId === settings.clientId ? await cachedToken(store, key, config.refreshMargin) : null) ?? (await acquire(false));
     // Ask the host's policy first; renew a login it would refuse rather than fail at the server.
     if (config.policyCacheTtl > 0 && mayLogin) {
       const { hostPolicy, loginMeetsPolicy } = await import('./host-policy.js');
-      const policy = await hostPolicy(args, resolved, target.key, settings.queryAccount, config.policyCacheTtl, say);
-      const verdict = policy ? loginMeetsPolicy(record, policy) : { ok: true as const };
+      // A query is a connection of its own, which may meet a new host key first: the early ssh, waiting at
+      // that same question, would ask it again.
+      const policy = await hostPolicy(args, resolved, key, settings.queryAccount, config.policyCacheTtl, say, dropEarly);
+      const verdict = policy ? loginMeetsPolicy(current.record, policy) : { ok: true as const };
       if (!verdict.ok) {
+        await dropEarly();
         say(`oauth-ssh: ${verdict.reason}; logging in again${verdict.idp ? ` at ${verdict.idp}` : ''}.`);
-        ({ token, record } = await acquireToken(store, server, target, { ...base, forceLogin: true, ...(verdict.idp ? { idp: verdict.idp } : {}) }));
+        current = await acquire(true, verdict.idp);
       }
     }
     const expect = {
@@ -80,18 +115,26 @@ export async function connect(argv: string[]): Promise<number> {
       acceptUnprefixed: resolved.proxyJump === null,
       batch: resolved.batchMode,
     };
-    const first = await runWithToken(token, argv, resolved, expect);
-    if (first.code !== 255 || first.answered === 0 || (await server.isActive(token).catch(() => true))) return first.code;
+    let first: { code: number; answered: number };
+    if (early) {
+      const armed = pending.arm(current.token, expect);
+      first = { code: await early.exited, answered: armed.answered() };
+      early = null;
+    } else first = await runWithToken(current.token, argv, expect);
+    if (first.code !== 255 || first.answered === 0) return first.code;
+    if (await (await authorization()).server.isActive(current.token).catch(() => true)) return first.code;
     // Denied with a token the authorization server no longer honours (revoked): renew it, once.
-    await store.markExpired(target.key);
+    await store.markExpired(key);
     if (!mayLogin) {
       say(`oauth-ssh: the token for ${names[0]} is no longer valid at the authorization server; run ${loginAdvice(loginArgs(args))}`);
       return first.code;
     }
     say(`oauth-ssh: the token for ${names[0]} is no longer valid at the authorization server; getting a new one.`);
-    ({ token } = await acquireToken(store, server, target, { ...base, forceLogin: false }));
-    return (await runWithToken(token, argv, resolved, expect)).code;
+    current = await acquire(false);
+    return (await runWithToken(current.token, argv, expect)).code;
   } finally {
-    await server.close();
+    await dropEarly();
+    pending.close();
+    await oauth?.server.close();
   }
 }

@@ -92,6 +92,9 @@ export function loginArgs(args: SshArgs): string {
   return kept.length ? `-- ${[...kept, host].map(quoteIfNeeded).join(' ')}` : quoteIfNeeded(host);
 }
 
+/** The command that logs in for what the user typed (its `loginArgs`). */
+export const loginAdvice = (loginArguments: string) => `\`oauth-ssh login ${loginArguments}\``;
+
 export function resolveDestination(args: SshArgs): Promise<ResolvedDestination> {
   return new Promise((resolve, reject) => {
     execFile(sshProgram(), ['-G', ...optionsForG(args.options), '--', args.destination], { timeout: 10_000, env: ownSshEnv() }, (err, stdout, stderr) => {

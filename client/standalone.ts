@@ -8,7 +8,8 @@ import { errorMessage } from '../shared/errors.js';
 import { askPerson } from './askpass.js';
 import { loadClientConfig, settingsForHost } from './config.js';
 import { hostKey, TokenStore } from './store/token-store.js';
-import { acquireToken, loginAdvice, resolveTarget } from './tokens.js';
+import { loginAdvice } from './ssh-resolve.js';
+import { acquireToken, resolveTarget } from './tokens.js';
 import { OWN_SSH_MARK } from './own-ssh.js';
 import { hasTerminal, say } from './tty.js';
 

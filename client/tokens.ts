@@ -11,7 +11,9 @@ import { sanitizeForTerminal } from '../shared/sanitize.js';
 import { AuthServer, sshScope, TokenEndpointError, type ServerStyle, type TokenSet } from './auth-server.js';
 import { settingsForHost, type ClientConfig } from './config.js';
 import type { AuthorizeOptions } from './flows/browser.js';
+import { cachedToken } from './cached-token.js';
 import { withLock } from './lock.js';
+import { loginAdvice } from './ssh-resolve.js';
 import { dataDir } from './paths.js';
 import { hostKey, type HostRecord, type HostTarget, type TokenStore } from './store/token-store.js';
 
@@ -31,8 +33,6 @@ export interface AcquireOptions extends AuthorizeOptions {
   typed?: { name: string; loginArgs: string };
 }
 
-/** The command that logs in for what the user typed. */
-export const loginAdvice = (host: string, extra = '') => `\`oauth-ssh login ${host}${extra}\``;
 
 export class NotLoggedInError extends OAuthSshError {
   constructor(message: string) {
@@ -59,15 +59,6 @@ export async function resolveTarget(config: ClientConfig, names: string[]): Prom
   // A configured service client id spares the look-up (for servers that cannot answer it).
   const resourceServer = settings.serviceClientId ?? (await server.clientForFqdn(settings.fqdn)).id;
   return { server, target: { ...base, resourceServer, scope: sshScope(settings.fqdn), style: { kind: 'globus' } } };
-}
-
-const now = () => Math.floor(Date.now() / 1000);
-
-async function cached(store: TokenStore, key: string, minValidity: number): Promise<{ token: string; record: HostRecord } | null> {
-  const record = store.record(key);
-  if (!record || record.expiresAt - now() < minValidity) return null;
-  const secrets = await store.secrets(record);
-  return secrets ? { token: secrets.accessToken, record } : null;
 }
 
 async function save(store: TokenStore, target: HostTarget, tokens: TokenSet, previous: HostRecord | null): Promise<{ token: string; record: HostRecord }> {
@@ -105,7 +96,7 @@ export async function loginFlow(server: AuthServer, target: HostTarget, options:
 
 export async function acquireToken(store: TokenStore, server: AuthServer, target: HostTarget, options: AcquireOptions & { forceLogin: boolean }): Promise<{ token: string; record: HostRecord }> {
   if (!options.forceLogin) {
-    const hit = await cached(store, target.key, options.minValidity);
+    const hit = await cachedToken(store, target.key, options.minValidity);
     if (hit) return hit;
   }
   const lockPath = join(dataDir(), 'locks', `${target.key.replace(/[^A-Za-z0-9.@_-]/g, '_')}.lock`);
@@ -125,7 +116,7 @@ export async function acquireToken(store: TokenStore, server: AuthServer, target
     async (lock) => {
       // Whoever held the lock before us may have done the work (for a forced login: a login newer than ours began).
       if (!options.forceLogin || store.record(target.key)?.updatedAt !== seenBefore) {
-        const hit = await cached(store, target.key, options.minValidity);
+        const hit = await cachedToken(store, target.key, options.minValidity);
         if (hit) return hit;
       }
       await store.backend(); // a missing keychain is reported now, not after a login

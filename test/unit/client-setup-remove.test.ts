@@ -10,7 +10,7 @@ async function home(t: ExecutionContext) {
   const dir = await tempDir(t);
   process.env.XDG_DATA_HOME = join(dir, 'data');
   const defaultConfig = join(dir, '.ssh', 'config');
-  const setup = (file: string, pattern: string, remove = false) => setupSshConfig(file, pattern, remove);
+  const setup = (file: string, pattern: string, remove = false) => setupSshConfig(file, pattern, remove, join(dir, '.ssh'));
   const launchersThere = () => existsSync(join(dir, 'data/oauth-ssh/oauth-ssh-helper')) && existsSync(join(dir, 'data/oauth-ssh/askpass'));
   return { dir, defaultConfig, setup, launchersThere };
 }
