@@ -75,6 +75,17 @@ test('a new host\'s key: the policy query asks the person (yes: remembered, poli
   t.is(await accepted.done, 0, accepted.output());
   t.regex(accepted.output(), /policy: {2}IdPs example\.org/);
   t.regex(await readFile(knownHosts, 'utf8'), /ssh-ed25519/, 'the accepted key is in known_hosts, for the connection too');
+
+  // A connection to a new host, with a terminal and a policy to ask: the key question comes once, not from both ssh's.
+  await writeFile(knownHosts, '');
+  await writeFile(join(client.home, '.local/share/oauth-ssh/policies.json'), '');
+  const connection = inTerminal(clientCommand([...client.sshArgs, client.hostAlias, 'true']), client.env, {
+    onOutput: (out, terminal) => {
+      if (/continue connecting \(yes\/no[^)]*\)\? $/.test(out)) terminal.type('yes\r');
+    },
+  });
+  t.is(await connection.done, 0, connection.output());
+  t.is((connection.output().match(/continue connecting/g) ?? []).length, 1, connection.output());
 });
 
 test('preflight: a login the host would refuse is renewed before connecting (with a terminal)', async (t) => {
