@@ -4,7 +4,7 @@
  * Port, ProxyJump, Match) exactly as the connection will.
  */
 import { execFile } from 'node:child_process';
-import { OAuthSshError } from '../shared/errors.js';
+import { errorMessage, OAuthSshError } from '../shared/errors.js';
 import { ownSshEnv, sshProgram, sshSpawnError } from './own-ssh.js';
 import { typedHost, type SshArgs } from './ssh-args.js';
 
@@ -95,18 +95,24 @@ export function loginArgs(args: SshArgs): string {
 /** The command that logs in for what the user typed (its `loginArgs`). */
 export const loginAdvice = (loginArguments: string) => `\`oauth-ssh login ${loginArguments}\``;
 
-export function resolveDestination(args: SshArgs): Promise<ResolvedDestination> {
+function runSshG(args: SshArgs): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     execFile(sshProgram(), ['-G', ...optionsForG(args.options), '--', args.destination], { timeout: 10_000, env: ownSshEnv() }, (err, stdout, stderr) => {
       if (err && typeof err.code === 'string') reject(sshSpawnError(err as NodeJS.ErrnoException));
       else if (err) reject(new OAuthSshError('USAGE', `ssh -G could not resolve "${args.destination}": ${stderr.trim() || err.message}`));
-      else {
-        try {
-          resolve(parseSshG(stdout));
-        } catch (e) {
-          reject(e);
-        }
-      }
+      else resolve({ stdout, stderr });
     });
   });
+}
+
+export async function resolveDestination(args: SshArgs): Promise<ResolvedDestination> {
+  let { stdout, stderr } = await runSshG(args);
+  // Seen with a hundred oauth-ssh processes starting at once beside other tests: ssh -G exited 0 having
+  // printed nothing at all. A second run answers; anything else it printed is reported as it was.
+  if (stdout === '' && stderr === '') ({ stdout, stderr } = await runSshG(args));
+  try {
+    return parseSshG(stdout);
+  } catch (e) {
+    throw new OAuthSshError('USAGE', `${errorMessage(e)} for "${args.destination}" (${stdout.length} bytes out${stderr.trim() ? `; it said: ${stderr.trim().slice(0, 300)}` : ''})`);
+  }
 }

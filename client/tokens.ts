@@ -102,6 +102,7 @@ export async function acquireToken(store: TokenStore, server: AuthServer, target
   const lockPath = join(dataDir(), 'locks', `${target.key.replace(/[^A-Za-z0-9.@_-]/g, '_')}.lock`);
   const seenBefore = store.record(target.key)?.updatedAt;
   const named = options.typed?.name ?? target.fqdn;
+  const said = new Set<string>();
   return withLock(
     lockPath,
     {
@@ -110,7 +111,11 @@ export async function acquireToken(store: TokenStore, server: AuthServer, target
       onWait: (note) => {
         // A login in progress elsewhere may take minutes; without a terminal here nobody would see us wait.
         if (note && !options.mayLogin) throw new NotLoggedInError(`another oauth-ssh is logging in to ${named}; finish that login (${note}), then try again`);
-        say(note ? `Another oauth-ssh is logging in to ${named}; finish that login:\n${note}` : `Waiting for another oauth-ssh process logging in to ${named}…`);
+        // Each thing once: after a login, waiters take the lock in turn to reuse its token, and would
+        // otherwise each announce every one of those short turns.
+        const text = note ? `Another oauth-ssh is logging in to ${named}; finish that login:\n${note}` : `Waiting for another oauth-ssh process logging in to ${named}…`;
+        if (!said.has(note ?? '')) say(text);
+        said.add(note ?? '');
       },
     },
     async (lock) => {
