@@ -2,7 +2,7 @@
  * Client benchmark: wall time of `oauth-ssh HOST true` with a cached token
  * against `ssh -i KEY HOST true` to the same sshd, in one run, as a ratio
  * (goal <= 1.10), plus Node's own start-up cost reported separately.
- * Usage: node --import tsx scripts/bench-client.ts [--runs N]
+ * Usage: node --import tsx scripts/bench-client.ts [--runs N] [--bin FILE] (another build of the client, e.g. a bundle)
  */
 import { execFileSync } from 'node:child_process';
 import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,6 +23,9 @@ import { run } from '../test/helpers/processes.js';
 const runsArg = process.argv.indexOf('--runs');
 const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 20;
 if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs needs a positive whole number');
+const binArg = process.argv.indexOf('--bin');
+/** Which build of the client to time: the compiled files (default) or the bundle (dist/bundle/oauth-ssh.js). */
+const clientBin = binArg > 0 ? process.argv[binArg + 1]! : 'dist/client/bin.js';
 const t = scriptTeardown();
 
 /** Median wall time; asynchronous, because the dev IdP and the daemon run in this process. */
@@ -69,7 +72,7 @@ try {
   if (loggedIn.code !== 0) throw new Error(`login failed: ${loggedIn.stderr}`);
 
   const sshKey = await timeIt('ssh -i key', 'ssh', ['-F', client.sshConfig, '-i', key, '-o', 'PreferredAuthentications=publickey', '-o', 'IdentitiesOnly=yes', client.hostAlias, 'true'], client.env);
-  const oauth = await timeIt('oauth-ssh', process.execPath, ['dist/client/bin.js', '-F', client.sshConfig, '-o', 'PubkeyAuthentication=no', client.hostAlias, 'true'], client.env);
+  const oauth = await timeIt('oauth-ssh', process.execPath, [clientBin, '-F', client.sshConfig, '-o', 'PubkeyAuthentication=no', client.hostAlias, 'true'], client.env);
   // The same keyboard-interactive login with plain ssh and a trivial askpass: what the protocol and server cost, without our client.
   const tokenFile = join(client.home, 'bench-token');
   const shown = await run(process.execPath, ['dist/client/bin.js', 'token', 'show', client.hostAlias], { env: client.env });
@@ -79,11 +82,12 @@ try {
   const sshKbd = await timeIt('ssh kbd-interactive', 'ssh', ['-F', client.sshConfig, '-o', 'PubkeyAuthentication=no', client.hostAlias, 'true'], { ...client.env, SSH_ASKPASS: trivialAskpass, SSH_ASKPASS_REQUIRE: 'force' });
   const sshG = await timeIt('ssh -G', 'ssh', ['-G', '-F', client.sshConfig, client.hostAlias], client.env);
   const nodeStart = await timeIt('node -e 0', process.execPath, ['-e', '0'], client.env);
-  const clientStart = await timeIt('oauth-ssh --version', process.execPath, ['dist/client/bin.js', '--version'], client.env);
+  const clientStart = await timeIt('oauth-ssh --version', process.execPath, [clientBin, '--version'], client.env);
   console.log(
     JSON.stringify(
       {
         runs,
+        client: clientBin,
         ssh_key_ms: +sshKey.toFixed(1),
         oauth_ssh_cached_ms: +oauth.toFixed(1),
         ratio_oauth_ssh_vs_ssh_key: +(oauth / sshKey).toFixed(2),
