@@ -10,7 +10,7 @@
  * terminal as ssh would have (or refused in batch mode). Being sh, not Node,
  * the answer costs no interpreter start-up on the connection's critical path.
  */
-import { chmodSync, closeSync, constants, existsSync, mkdtempSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,77 +59,48 @@ export interface AskpassServer {
   close(): void;
 }
 
-/** An askpass whose answers are not known yet: ssh may start before the token is found. */
-export interface PendingAskpass {
-  /** Path for SSH_ASKPASS, valid from now on. */
-  program: string;
-  /** Serves `answer` for `expect`'s prompts from now on (once). */
-  arm(answer: string, expect: PromptExpectation): AskpassServer;
-  close(): void;
-}
-
-/**
- * The script ssh runs is written first and waits (while `ready` is absent)
- * for its prompt rules: ssh can then be started at once, and the key
- * exchange overlaps finding the token. In the common case the rules are in
- * place long before ssh gets to a prompt, and the wait never loops.
- */
-export function prepareAskpass(): PendingAskpass {
-  const base = process.env.XDG_RUNTIME_DIR && process.env.XDG_RUNTIME_DIR.startsWith('/') ? process.env.XDG_RUNTIME_DIR : tmpdir();
-  const dir = mkdtempSync(join(base, 'oauth-ssh-askpass-'));
-  chmodSync(dir, 0o700);
-  const program = join(dir, 'askpass');
-  const ready = join(dir, 'ready');
-  const rules = join(dir, 'rules');
-  // Gives up when the connection is gone (its directory removed, or the ssh that asked has exited).
-  writeFileSync(program, `#!/bin/sh\nwhile [ ! -e ${shellQuote(ready)} ]; do\n  [ -d ${shellQuote(dir)} ] && kill -0 "$PPID" 2>/dev/null || exit 1\n  sleep 0.02\ndone\n. ${shellQuote(rules)}\n`, { mode: 0o700 });
-  let fds: number[] = [];
-  const close = () => {
-    for (const fd of fds) closeSync(fd);
-    fds = [];
-    rmSync(dir, { recursive: true, force: true });
-  };
-  return {
-    program,
-    close,
-    arm: (answer, expect) => {
-      const parts = splitToken(answer);
-      const fifos = parts.map((_, i) => join(dir, `answer-${i + 1}`));
-      execFileSync('mkfifo', ['-m', '600', ...fifos]);
-      fds = parts.map((part, i) => {
-        const fd = openSync(fifos[i]!, constants.O_RDWR);
-        writeSync(fd, `${part}\n`);
-        return fd;
-      });
-      const cases = parts.map((_, i) => {
-        const text = i === 0 ? TOKEN_PROMPT : partPrompt(i + 1, parts.length).trimEnd();
-        const patterns = promptsFor(expect, text).flatMap((p) => [shellQuote(p), shellQuote(`${p} `)]).join('|');
-        return `  ${patterns}) f=${shellQuote(fifos[i]!)} ;;`;
-      });
-      const ask = `exec ${selfCommand()} __askpass-ask "$1"`;
-      const hostKeyCase = expect.batch && expect.askHostKeys ? [`  *'(yes/no'*) ${ask} ;;`] : [];
-      const other = expect.batch ? 'exit 1' : ask;
-      writeFileSync(
-        `${rules}.tmp`,
-        `f=\ncase "$1" in\n${[...cases, ...hostKeyCase].join('\n')}\n  *) ${other} ;;\nesac\n[ -p "$f" ] || exit 1\nIFS= read -r line < "$f" || exit 1\nrm -f "$f"\nprintf '%s\\n' "$line"\nexit 0\n`,
-        { mode: 0o600 },
-      );
-      renameSync(`${rules}.tmp`, rules);
-      writeFileSync(ready, '', { mode: 0o600 });
-      return { program, answered: () => (existsSync(fifos[0]!) ? 0 : 1), close };
-    },
-  };
-}
-
 /**
  * Serves `answer` (split into parts when long: shared/token-parts.ts), each
  * part through its own FIFO. The parent opens every FIFO read-write (which
  * never blocks on Linux) and puts its line in the pipe at once; the script
  * reads one line and removes the FIFO, so a repeated prompt finds nothing
- * and is refused. Nothing waits on a thread, however many parts there are.
+ * and is refused by ending that ssh: ssh would send an empty answer in its
+ * place, and an empty answer starts the server's device flow. Nothing waits on a thread, however many parts there are.
  */
 export async function startAskpassServer(answer: string, expect: PromptExpectation): Promise<AskpassServer> {
-  return prepareAskpass().arm(answer, expect);
+  const base = process.env.XDG_RUNTIME_DIR && process.env.XDG_RUNTIME_DIR.startsWith('/') ? process.env.XDG_RUNTIME_DIR : tmpdir();
+  const dir = mkdtempSync(join(base, 'oauth-ssh-askpass-'));
+  chmodSync(dir, 0o700);
+  const parts = splitToken(answer);
+  const fifos = parts.map((_, i) => join(dir, `answer-${i + 1}`));
+  execFileSync('mkfifo', ['-m', '600', ...fifos]);
+  const fds = parts.map((part, i) => {
+    const fd = openSync(fifos[i]!, constants.O_RDWR);
+    writeSync(fd, `${part}\n`);
+    return fd;
+  });
+  const cases = parts.map((_, i) => {
+    const text = i === 0 ? TOKEN_PROMPT : partPrompt(i + 1, parts.length).trimEnd();
+    const patterns = promptsFor(expect, text).flatMap((p) => [shellQuote(p), shellQuote(`${p} `)]).join('|');
+    return `  ${patterns}) f=${shellQuote(fifos[i]!)} ;;`;
+  });
+  const ask = `exec ${selfCommand()} __askpass-ask "$1"`;
+  const hostKeyCase = expect.batch && expect.askHostKeys ? [`  *'(yes/no'*) ${ask} ;;`] : [];
+  const other = expect.batch ? 'exit 1' : ask;
+  const program = join(dir, 'askpass');
+  writeFileSync(
+    program,
+    `#!/bin/sh\nf=\ncase "$1" in\n${[...cases, ...hostKeyCase].join('\n')}\n  *) ${other} ;;\nesac\n[ -p "$f" ] || { kill -TERM "$PPID"; exit 1; }\nIFS= read -r line < "$f" || exit 1\nrm -f "$f"\nprintf '%s\\n' "$line"\n`,
+    { mode: 0o700 },
+  );
+  return {
+    program,
+    answered: () => (existsSync(fifos[0]!) ? 0 : 1),
+    close: () => {
+      for (const fd of fds) closeSync(fd);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Asks a prompt that is not ours on the terminal, echoing only for yes/no questions (host keys). */

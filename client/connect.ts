@@ -3,9 +3,9 @@
  * destination as ssh does, get a token for that host, run the real ssh and
  * answer its token prompt.
  */
-import { prepareAskpass, startAskpassServer, type PromptExpectation } from './askpass.js';
+import { startAskpassServer, type PromptExpectation } from './askpass.js';
 import { parseSshArgs } from './ssh-args.js';
-import { runSsh, startSsh, type RunningSsh } from './ssh-runner.js';
+import { runSsh } from './ssh-runner.js';
 import type { AuthServer } from './auth-server.js';
 import type { HostTarget } from './store/token-store.js';
 
@@ -26,8 +26,7 @@ function hasDestination(argv: string[]): boolean {
  * keyboard-interactive attempt: a refused token is not followed by a second
  * token prompt, whose empty answer (askpass has no second token) would start
  * the server's device flow where nobody may see it. A refusal ends at once
- * with the server's reason; this program decides what next. They are the
- * same for every destination, so ssh can start before it is resolved.
+ * with the server's reason; this program decides what next.
  */
 const SSH_OPTIONS = ['-oBatchMode=no', '-oKbdInteractiveAuthentication=yes', '-oNumberOfPasswordPrompts=1'];
 
@@ -47,18 +46,9 @@ export async function connect(argv: string[]): Promise<number> {
   // ssh invocations without a destination (-V, -Q cipher, -O check) need no token: ssh itself answers them.
   if (!hasDestination(argv)) return runSsh(argv, null);
   const args = parseSshArgs(argv);
-  // ssh starts now, its askpass waiting for its answer: the key exchange overlaps finding the token
-  // (a cached one, in the common case). If a login or a renewal is needed, this ssh is stopped before
-  // any prompt of its reached the user, and a new one runs with the new token.
-  const pending = prepareAskpass();
-  let early: RunningSsh | null = startSsh([...SSH_OPTIONS, ...argv], pending.program);
-  const dropEarly = async () => {
-    await early?.stop();
-    early = null;
-  };
   let oauth: OAuthSide | undefined;
   try {
-    // Loaded once ssh is on its way: only what starting it needs comes before.
+    // Loaded here, not at the top: `oauth-ssh -V` and other destination-less calls need none of it.
     const [{ loadClientConfig, settingsForHost }, { loginAdvice, loginArgs, resolveDestination }, { typedHost }, { hostKey, TokenStore }, { cachedToken }, { hasTerminal, say }] = await Promise.all([
       import('./config.js'),
       import('./ssh-resolve.js'),
@@ -89,7 +79,6 @@ export async function connect(argv: string[]): Promise<number> {
       return oauth;
     };
     const acquire = async (forceLogin: boolean, idp?: string) => {
-      await dropEarly();
       const { tokens, server, target } = await authorization();
       return tokens.acquireToken(store, server, target, { ...base, forceLogin, ...(idp ? { idp } : {}) });
     };
@@ -99,12 +88,9 @@ export async function connect(argv: string[]): Promise<number> {
     // Ask the host's policy first; renew a login it would refuse rather than fail at the server.
     if (config.policyCacheTtl > 0 && mayLogin) {
       const { hostPolicy, loginMeetsPolicy } = await import('./host-policy.js');
-      // A query is a connection of its own, which may meet a new host key first: the early ssh, waiting at
-      // that same question, would ask it again.
-      const policy = await hostPolicy(args, resolved, key, settings.queryAccount, config.policyCacheTtl, say, dropEarly);
+      const policy = await hostPolicy(args, resolved, key, settings.queryAccount, config.policyCacheTtl, say);
       const verdict = policy ? loginMeetsPolicy(current.record, policy) : { ok: true as const };
       if (!verdict.ok) {
-        await dropEarly();
         say(`oauth-ssh: ${verdict.reason}; logging in again${verdict.idp ? ` at ${verdict.idp}` : ''}.`);
         current = await acquire(true, verdict.idp);
       }
@@ -115,12 +101,7 @@ export async function connect(argv: string[]): Promise<number> {
       acceptUnprefixed: resolved.proxyJump === null,
       batch: resolved.batchMode,
     };
-    let first: { code: number; answered: number };
-    if (early) {
-      const armed = pending.arm(current.token, expect);
-      first = { code: await early.exited, answered: armed.answered() };
-      early = null;
-    } else first = await runWithToken(current.token, argv, expect);
+    const first = await runWithToken(current.token, argv, expect);
     if (first.code !== 255 || first.answered === 0) return first.code;
     if (await (await authorization()).server.isActive(current.token).catch(() => true)) return first.code;
     // Denied with a token the authorization server no longer honours (revoked): renew it, once.
@@ -133,8 +114,6 @@ export async function connect(argv: string[]): Promise<number> {
     current = await acquire(false);
     return (await runWithToken(current.token, argv, expect)).code;
   } finally {
-    await dropEarly();
-    pending.close();
     await oauth?.server.close();
   }
 }

@@ -53,12 +53,11 @@ export function loginMeetsPolicy(record: HostRecord, policy: HostPolicy, now = D
 const cacheFile = () => new JsonFile<Record<string, { policy: HostPolicy | null; fetchedAt: number }>>(join(dataDir(), 'policies.json'), 'policy cache', 'host policies are asked for again');
 
 /** The host's policy, from the cache while fresh; null when the host does not answer (the server decides then). */
-export async function hostPolicy(args: SshArgs, resolved: ResolvedDestination, key: string, queryAccount: string, ttl: number, warn: (m: string) => void, beforeQuery: () => Promise<void> = async () => {}): Promise<HostPolicy | null> {
+export async function hostPolicy(args: SshArgs, resolved: ResolvedDestination, key: string, queryAccount: string, ttl: number, warn: (m: string) => void): Promise<HostPolicy | null> {
   const file = cacheFile();
   const cached = file.read()[key];
   if (cached && Date.now() / 1000 - cached.fetchedAt < ttl) return cached.policy;
   let policy: HostPolicy | null = null;
-  await beforeQuery();
   try {
     policy = parsePolicy(await queryHost(args, resolved, queryAccount, 'get_security_policy'));
   } catch (err) {

@@ -76,6 +76,11 @@ export function lastingCommand(run: Invocation = { script: process.argv[1]!, exe
 
 /** Writes an executable (0700) script at `path`: `preamble` (sh lines), then this program with `args` and the script's own arguments. */
 export function writeLauncher(path: string, args: string[], options: { lasting?: boolean; preamble?: string[] } = {}): void {
+  const quotedArgs = args.map(shellQuote).join(' ');
+  const lines = [...(options.preamble ?? [])];
+  // The installed command finds node on PATH; ssh run by an IDE or cron may have a PATH without it
+  // (nvm): then the node that ran setup, rather than a helper that fails.
+  if (options.lasting) lines.push(`command -v node >/dev/null 2>&1 || exec ${selfCommand()} ${quotedArgs} "$@"`);
   const command = options.lasting ? lastingCommand() : selfCommand();
-  writeFileSync(path, `#!/bin/sh\n${(options.preamble ?? []).map((l) => `${l}\n`).join('')}exec ${command} ${args.map(shellQuote).join(' ')} "$@"\n`, { mode: 0o700 });
+  writeFileSync(path, `#!/bin/sh\n${lines.map((l) => `${l}\n`).join('')}exec ${command} ${quotedArgs} "$@"\n`, { mode: 0o700 });
 }

@@ -8,15 +8,8 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { ownSshEnv, sshProgram, sshSpawnError } from './own-ssh.js';
 
-export interface RunningSsh {
-  /** ssh's exit status (128 + signal when killed). */
-  exited: Promise<number>;
-  /** Ends an ssh that is no longer wanted (it never reached a prompt of ours) and waits for it. */
-  stop(): Promise<void>;
-}
-
 /** `askpassProgram` null: ssh runs as it would on its own (no prompt of ours to answer). */
-export function startSsh(argv: string[], askpassProgram: string | null): RunningSsh {
+export async function runSsh(argv: string[], askpassProgram: string | null): Promise<number> {
   const child = spawn(sshProgram(), argv, {
     stdio: 'inherit',
     env: askpassProgram === null ? ownSshEnv() : ownSshEnv({ SSH_ASKPASS: askpassProgram, SSH_ASKPASS_REQUIRE: 'force' }),
@@ -24,22 +17,12 @@ export function startSsh(argv: string[], askpassProgram: string | null): Running
   const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
   const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => [s, forward(s)] as const);
   for (const [s, h] of handlers) process.on(s, h);
-  const exited = new Promise<number>((resolve, reject) => {
-    child.on('error', (err) => reject(sshSpawnError(err)));
-    child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 1) : 1)));
-  }).finally(() => {
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      child.on('error', (err) => reject(sshSpawnError(err)));
+      child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 1) : 1)));
+    });
+  } finally {
     for (const [s, h] of handlers) process.off(s, h);
-  });
-  exited.catch(() => {}); // observed by whoever awaits it; an early ssh that is dropped must not crash us
-  return {
-    exited,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited.catch(() => {});
-    },
-  };
-}
-
-export function runSsh(argv: string[], askpassProgram: string | null): Promise<number> {
-  return startSsh(argv, askpassProgram).exited;
+  }
 }

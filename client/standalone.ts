@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { errorMessage } from '../shared/errors.js';
+import { sanitizeForTerminal } from '../shared/sanitize.js';
 import { askPerson } from './askpass.js';
 import { loadClientConfig, settingsForHost } from './config.js';
 import { hostKey, TokenStore } from './store/token-store.js';
@@ -48,7 +49,17 @@ export async function ensure(host: string): Promise<number> {
   }
 }
 
-const PROMPT = /^\((.*)@([^@()]*)\) Enter your OAuth token: ?$/;
+/**
+ * `(user@host) Enter your OAuth token: `, ssh's prefix then the server's text. Neither part may
+ * hold a parenthesis: otherwise a server could send `x@victim) Enter your OAuth token:` and, behind
+ * ssh's own `(user@evil) `, be answered with victim's token.
+ */
+const PROMPT = /^\(([^()]*)@([^@()]*)\) Enter your OAuth token: ?$/;
+
+/** The host a standalone token prompt is for, or null when the prompt is not ssh's token prompt. */
+export function tokenPromptHost(prompt: string): string | null {
+  return PROMPT.exec(prompt.trimEnd())?.[2] ?? null;
+}
 
 /**
  * ssh sends an empty answer when askpass gives none, and an empty answer
@@ -65,9 +76,8 @@ function endAskingSsh(): void {
 }
 
 export async function standaloneAskpass(prompt: string): Promise<number> {
-  const m = PROMPT.exec(prompt.trimEnd());
-  if (!m) return askPerson(prompt);
-  const host = m[2]!;
+  const host = tokenPromptHost(prompt);
+  if (host === null) return askPerson(prompt);
   try {
     const config = await loadClientConfig();
     const settings = settingsForHost(config, [host]);
@@ -78,7 +88,7 @@ export async function standaloneAskpass(prompt: string): Promise<number> {
       process.stdout.write(`${secrets.accessToken}\n`);
       return 0;
     }
-    say(`oauth-ssh: no valid token for ${host}: run ${loginAdvice(host)}${hasTerminal() ? ' (or paste a token)' : ''}`);
+    say(`oauth-ssh: no valid token for ${sanitizeForTerminal(host)}: run ${loginAdvice(sanitizeForTerminal(host))}${hasTerminal() ? ' (or paste a token)' : ''}`);
   } catch (err) {
     say(`oauth-ssh: ${errorMessage(err)}`);
   }

@@ -18,8 +18,8 @@ type Shell = (typeof SHELLS)[number];
 const SCRIPTS: Record<Shell, string> = {
   bash: `# oauth-ssh completion for bash: eval "$(oauth-ssh completion bash)" in ~/.bashrc
 _oauth_ssh_completions() {
-  local IFS=$'\\n'
-  COMPREPLY=($(compgen -W "$(oauth-ssh __complete bash "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)" -- "\${COMP_WORDS[COMP_CWORD]}"))
+  # Taken as they come (oauth-ssh filters by prefix): compgen -W would expand $(...) in a host name.
+  mapfile -t COMPREPLY < <(oauth-ssh __complete bash "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)
 }
 complete -o bashdefault -o default -F _oauth_ssh_completions oauth-ssh
 `,
@@ -47,6 +47,9 @@ export function sshConfigHosts(text: string): string[] {
   return [...text.matchAll(/^\s*Host\s+(.+)$/gim)].flatMap((m) => m[1]!.trim().split(/\s+/)).filter((h) => !/[*?!]/.test(h));
 }
 
+/** Only plain host names are offered: a shell may expand anything else it is handed ($(...), `...`, ~). */
+const isHostName = (word: string) => /^[A-Za-z0-9._:%@-]+$/.test(word);
+
 /** Hosts worth offering: the ones you have logins for, then your ssh config's aliases. */
 export async function knownHosts(): Promise<string[]> {
   const hosts: string[] = [];
@@ -61,7 +64,7 @@ export async function knownHosts(): Promise<string[]> {
   } catch {
     // no ssh config
   }
-  return [...new Set(hosts)];
+  return [...new Set(hosts)].filter(isHostName);
 }
 
 /** A command as its yargs builder declares it: options and subcommands, recorded rather than parsed. */

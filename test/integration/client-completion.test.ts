@@ -1,5 +1,6 @@
 /** Shell completions, run in real bash and fish (zsh: its parser), from the same command definitions as --help. */
 import test from 'ava';
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../helpers/processes.js';
@@ -12,7 +13,8 @@ async function shellWorld(t: Teardown) {
   await mkdir(bin);
   await writeFile(join(bin, 'oauth-ssh'), `#!/bin/sh\nexec '${process.execPath}' --import '${import.meta.resolve('tsx')}' '${join(process.cwd(), 'client/bin.ts')}' "$@"\n`, { mode: 0o755 });
   await mkdir(join(home, '.ssh'));
-  await writeFile(join(home, '.ssh', 'config'), 'Host myhost build-box\n  HostName 192.0.2.1\nHost *.wild\n  User x\n');
+  // The last alias is a trap: a completion that hands it to a shell to expand creates the file it names.
+  await writeFile(join(home, '.ssh', 'config'), `Host myhost build-box\n  HostName 192.0.2.1\nHost *.wild\n  User x\nHost x$(touch\${IFS}${join(home, 'pwned')})\n`);
   const env = { PATH: `${bin}:${process.env.PATH}`, HOME: home, XDG_DATA_HOME: join(home, 'data'), XDG_CONFIG_HOME: join(home, 'config') };
   return { env };
 }
@@ -34,6 +36,16 @@ test('bash: commands, subcommands, options and hosts from ~/.ssh/config', async 
   t.true((await complete('oauth-ssh', 'login', '--f')).includes('--force-login'));
   t.deepEqual(await complete('oauth-ssh', 'completion', ''), ['bash', 'zsh', 'fish']);
   t.deepEqual(await complete('oauth-ssh', 'myhost', ''), [], 'after the host: the remote command, not ours');
+  t.deepEqual(await complete('oauth-ssh', 'x'), [], 'a host alias with shell syntax is not offered');
+  t.false(existsSync(join(env.HOME, 'pwned')), 'and nothing in it ran');
+  // Whatever oauth-ssh answers, the script hands it to no shell expansion.
+  const script = (await run('oauth-ssh', ['completion', 'bash'], { env })).stdout;
+  const liar = join(env.HOME, 'liar');
+  await mkdir(liar);
+  await writeFile(join(liar, 'oauth-ssh'), `#!/bin/sh\necho 'x$(touch \${HOME}/pwned2)'\n`, { mode: 0o755 });
+  const lied = await run('bash', ['-c', `${script}\nCOMP_WORDS=(oauth-ssh x); COMP_CWORD=1; _oauth_ssh_completions; printf '%s\\n' "\${COMPREPLY[@]}"`], { env: { ...env, PATH: `${liar}:${env.PATH}` } });
+  t.is(lied.stdout.trim(), 'x$(touch ${HOME}/pwned2)', 'offered as the literal text');
+  t.false(existsSync(join(env.HOME, 'pwned2')));
 });
 
 test('fish: completions with their descriptions; zsh: the script parses and its answers carry descriptions', async (t) => {

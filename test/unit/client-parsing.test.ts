@@ -36,6 +36,14 @@ test('login advice names what was typed, with the options that say where it goes
   t.is(loginArgs(parseSshArgs(['-tt', '-J', 'jump', 'ssh://alice@myhost:22'])), '-- -J jump myhost');
 });
 
+test('the standalone askpass reads the host from ssh\'s own prefix, never from the server\'s text', async (t) => {
+  const { tokenPromptHost } = await import('../../client/standalone.js');
+  t.is(tokenPromptHost('(alice@login.example.org) Enter your OAuth token: '), 'login.example.org');
+  t.is(tokenPromptHost('(alice@evil.example.net) x@victim.example.org) Enter your OAuth token:'), null, 'a forged second prefix is not a token prompt');
+  t.is(tokenPromptHost('(alice@evil.example.net) (x@victim.example.org) Enter your OAuth token:'), null);
+  t.is(tokenPromptHost('(alice@evil.example.net) Password: '), null);
+});
+
 test('only this connection\'s token prompt is answered', (t) => {
   const expect = { user: 'alice', hosts: ['login.example.org'], acceptUnprefixed: false };
   t.true(isTokenPrompt('(alice@login.example.org) Enter your OAuth token: ', expect));
