@@ -52,15 +52,15 @@ async function main(argv: string[]): Promise<number> {
     case '__askpass-ask':
       return (await import('./askpass.js')).askPerson(argv.slice(1).join(' '));
     case '__askpass-standalone':
-      return (await import('./standalone.js')).standaloneAskpass(argv.slice(1).join(' '));
+      return (await import('./commands/ssh-hooks.js')).standaloneAskpass(argv.slice(1).join(' '));
     case '__complete':
       return (await import('./commands/completion.js')).completeLine(argv[1] ?? 'bash', argv.slice(2));
     case 'ensure':
-      return (await import('./standalone.js')).ensure(argv[1] ?? '');
+      return (await import('./commands/ssh-hooks.js')).ensure(argv[1] ?? '');
   }
   const typo = argv[0] === undefined ? undefined : nearSubcommand(argv[0]);
   if (typo) throw new OAuthSshError('USAGE', `"${argv[0]}" is not a command; did you mean \`oauth-ssh ${[typo, ...argv.slice(1)].join(' ')}\`? (A host of that name: write it as user@${argv[0]} or its full name.)`);
-  if (argv.length > 0 && !SUBCOMMANDS.has(argv[0]!)) return (await import('./connect.js')).connect(argv);
+  if (argv.length > 0 && !SUBCOMMANDS.has(argv[0]!)) return (await import('./commands/connect.js')).connect(argv);
   return commands(argv);
 }
 

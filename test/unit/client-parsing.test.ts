@@ -37,7 +37,7 @@ test('login advice names what was typed, with the options that say where it goes
 });
 
 test('the standalone askpass reads the host from ssh\'s own prefix, never from the server\'s text', async (t) => {
-  const { tokenPromptHost } = await import('../../client/standalone.js');
+  const { tokenPromptHost } = await import('../../client/commands/ssh-hooks.js');
   t.is(tokenPromptHost('(alice@login.example.org) Enter your OAuth token: '), 'login.example.org');
   t.is(tokenPromptHost('(alice@evil.example.net) x@victim.example.org) Enter your OAuth token:'), null, 'a forged second prefix is not a token prompt');
   t.is(tokenPromptHost('(alice@evil.example.net) (x@victim.example.org) Enter your OAuth token:'), null);

@@ -4,15 +4,15 @@
  * SSH_ASKPASS), which finds the token for the host named in the prompt.
  */
 import { readFileSync } from 'node:fs';
-import { errorMessage } from '../shared/errors.js';
-import { sanitizeForTerminal } from '../shared/sanitize.js';
-import { askPerson } from './askpass.js';
-import { loadClientConfig, settingsForHost } from './config.js';
-import { hostKey, TokenStore } from './store/token-store.js';
-import { loginAdvice } from './ssh-resolve.js';
-import { acquireToken, resolveTarget } from './tokens.js';
-import { OWN_SSH_MARK } from './own-ssh.js';
-import { hasTerminal, say } from './tty.js';
+import { errorMessage } from '../../shared/errors.js';
+import { sanitizeForTerminal } from '../../shared/sanitize.js';
+import { askPerson } from '../askpass.js';
+import { loadClientConfig, settingsForHost } from '../config.js';
+import { hostKey, TokenStore } from '../store/token-store.js';
+import { loginAdvice } from '../ssh-resolve.js';
+import { acquireToken, resolveTarget } from '../tokens.js';
+import { OWN_SSH_MARK } from '../own-ssh.js';
+import { hasTerminal, say } from '../tty.js';
 
 /**
  * A login may start only where a person sees it: a terminal to answer on

@@ -3,11 +3,11 @@
  * destination as ssh does, get a token for that host, run the real ssh and
  * answer its token prompt.
  */
-import { startAskpassServer, type PromptExpectation } from './askpass.js';
-import { parseSshArgs } from './ssh-args.js';
-import { runSsh } from './ssh-runner.js';
-import type { AuthServer } from './auth-server.js';
-import type { HostTarget } from './store/token-store.js';
+import { startAskpassServer, type PromptExpectation } from '../askpass.js';
+import { parseSshArgs } from '../ssh-args.js';
+import { runSsh } from '../ssh-runner.js';
+import type { AuthServer } from '../auth-server.js';
+import type { HostTarget } from '../store/token-store.js';
 
 function hasDestination(argv: string[]): boolean {
   try {
@@ -40,7 +40,7 @@ async function runWithToken(token: string, argv: string[], expect: PromptExpecta
   }
 }
 
-type OAuthSide = { tokens: typeof import('./tokens.js'); target: HostTarget; server: AuthServer };
+type OAuthSide = { tokens: typeof import('../tokens.js'); target: HostTarget; server: AuthServer };
 
 export async function connect(argv: string[]): Promise<number> {
   // ssh invocations without a destination (-V, -Q cipher, -O check) need no token: ssh itself answers them.
@@ -50,12 +50,12 @@ export async function connect(argv: string[]): Promise<number> {
   try {
     // Loaded here, not at the top: `oauth-ssh -V` and other destination-less calls need none of it.
     const [{ loadClientConfig, settingsForHost }, { loginAdvice, loginArgs, resolveDestination }, { typedHost }, { hostKey, TokenStore }, { cachedToken }, { hasTerminal, say }] = await Promise.all([
-      import('./config.js'),
-      import('./ssh-resolve.js'),
-      import('./ssh-args.js'),
-      import('./store/token-store.js'),
-      import('./cached-token.js'),
-      import('./tty.js'),
+      import('../config.js'),
+      import('../ssh-resolve.js'),
+      import('../ssh-args.js'),
+      import('../store/token-store.js'),
+      import('../cached-token.js'),
+      import('../tty.js'),
     ]);
     // Independent of each other: ssh -G runs while the config is read.
     const [resolved, config] = await Promise.all([resolveDestination(args), loadClientConfig()]);
@@ -69,7 +69,7 @@ export async function connect(argv: string[]): Promise<number> {
     // The OAuth side (authorization server, refresh, login flows) loads only when the cache cannot answer.
     const authorization = async (): Promise<OAuthSide> => {
       if (oauth) return oauth;
-      const tokens = await import('./tokens.js');
+      const tokens = await import('../tokens.js');
       const known = store.record(key);
       // A host logged into before needs no look-up of its client: the record has it.
       if (known && known.clientId === settings.clientId) {
@@ -87,7 +87,7 @@ export async function connect(argv: string[]): Promise<number> {
     let current = (known && known.clientId === settings.clientId ? await cachedToken(store, key, config.refreshMargin) : null) ?? (await acquire(false));
     // Ask the host's policy first; renew a login it would refuse rather than fail at the server.
     if (config.policyCacheTtl > 0 && mayLogin) {
-      const { hostPolicy, loginMeetsPolicy } = await import('./host-policy.js');
+      const { hostPolicy, loginMeetsPolicy } = await import('../host-policy.js');
       const policy = await hostPolicy(args, resolved, key, settings.queryAccount, config.policyCacheTtl, say);
       const verdict = policy ? loginMeetsPolicy(current.record, policy) : { ok: true as const };
       if (!verdict.ok) {
