@@ -1,8 +1,12 @@
 /**
- * The client's conversations with the authorization server (Globus Auth or
- * the dev IdP): which client serves an FQDN, the device flow, code exchange,
- * refresh and revocation. Globus returns one token per resource server; the
- * one we keep is the one whose scope names the SSH host.
+ * The client's conversations with the authorization server. The OAuth part
+ * (discovery with issuer validation, the authorization URL, the code grant
+ * with PKCE, state and RFC 9207 iss, the device grant with slow_down,
+ * refresh, revocation, typed OAuth errors) is openid-client's, loaded only
+ * when a token must be fetched. What Globus Auth adds is a thin layer here:
+ * fixed endpoints, the client that serves an FQDN, token validation, the
+ * copy-paste page, and one token per resource server (the one we keep is
+ * the one whose scope names the SSH host).
  */
 import { OAuthSshError, ProviderUnavailableError } from '../shared/errors.js';
 import { HttpJsonClient } from '../shared/providers/http-client.js';
@@ -61,39 +65,91 @@ export interface Endpoints {
 
 export type ServerStyle = { kind: 'globus' } | { kind: 'oidc'; resource: string | null };
 
+/** The OAuth protocol itself (discovery, PKCE, grants, device polling, revocation) is openid-client's. */
+type OpenIdClient = typeof import('openid-client');
+
+/** Globus Auth's fixed endpoints, as the server metadata openid-client works from. */
+function globusMetadata(authUrl: string) {
+  const e = globusEndpoints(authUrl);
+  return { issuer: authUrl, authorization_endpoint: e.authorize, token_endpoint: e.token, device_authorization_endpoint: e.device!, revocation_endpoint: e.revoke! };
+}
+
+/** openid-client's failures as ours: the server's OAuth error by name, an unreachable server as an outage. */
+function oauthFailure(oidc: OpenIdClient, authUrl: string, err: unknown): OAuthSshError {
+  if (err instanceof OAuthSshError) return err;
+  if (err instanceof oidc.ResponseBodyError) return new TokenEndpointError(err.error, err.error_description ?? '');
+  if (err instanceof oidc.AuthorizationResponseError) return new LoginError(`the authorization server refused the login: ${err.error}${err.error_description ? `: ${err.error_description}` : ''}`);
+  const message = err instanceof Error ? err.message : String(err);
+  const cause = err instanceof Error && err.cause instanceof Error ? ` (${err.cause.message})` : '';
+  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return new ProviderUnavailableError(`${authUrl} did not answer in time`);
+  if (err instanceof TypeError) return new ProviderUnavailableError(`cannot reach ${authUrl}: ${message}${cause}`);
+  return new LoginError(`${authUrl} gave an answer that is not valid OAuth: ${message}${cause}`);
+}
+
 export class AuthServer {
-  private readonly http: HttpJsonClient;
-  private endpointsPromise: Promise<Endpoints> | undefined;
+  /** Only for what Globus adds to OAuth: clients by FQDN, token validation. */
+  private globusApi: HttpJsonClient | undefined;
+  private configPromise: Promise<{ oidc: OpenIdClient; config: import('openid-client').Configuration }> | undefined;
 
   constructor(
     readonly authUrl: string,
     readonly clientId: string,
     readonly style: ServerStyle = { kind: 'globus' },
-    timeoutSeconds = 15,
-  ) {
-    this.http = new HttpJsonClient({ baseUrl: authUrl, timeoutSeconds });
+    private readonly timeoutSeconds = 15,
+  ) {}
+
+  private api(): HttpJsonClient {
+    this.globusApi ??= new HttpJsonClient({ baseUrl: this.authUrl, timeoutSeconds: this.timeoutSeconds });
+    return this.globusApi;
   }
 
-  endpoints(): Promise<Endpoints> {
-    this.endpointsPromise ??= this.style.kind === 'globus' ? Promise.resolve(globusEndpoints(this.authUrl)) : this.discover();
-    return this.endpointsPromise;
+  /** openid-client's configuration: Globus's fixed metadata, or discovery (whose issuer must be the one configured). */
+  private configuration(): Promise<{ oidc: OpenIdClient; config: import('openid-client').Configuration }> {
+    this.configPromise ??= (async () => {
+      const oidc = await import('openid-client');
+      // The client config allows http only for loopback issuers (the dev IdP, tests).
+      const execute = new URL(this.authUrl).protocol === 'http:' ? [oidc.allowInsecureRequests] : [];
+      let config: import('openid-client').Configuration;
+      if (this.style.kind === 'globus') {
+        config = new oidc.Configuration(globusMetadata(this.authUrl), this.clientId, undefined, oidc.None());
+        for (const apply of execute) apply(config);
+      } else {
+        try {
+          config = await oidc.discovery(new URL(this.authUrl), this.clientId, undefined, oidc.None(), { execute, timeout: this.timeoutSeconds });
+        } catch (err) {
+          throw new ProviderUnavailableError(`${this.authUrl} has no usable OpenID Connect discovery document (${oauthFailure(oidc, this.authUrl, err).message})`);
+        }
+      }
+      config.timeout = this.timeoutSeconds;
+      return { oidc, config };
+    })().catch((err: unknown) => {
+      this.configPromise = undefined; // a failed discovery is tried again next time
+      throw err;
+    });
+    return this.configPromise;
   }
 
-  private async discover(): Promise<Endpoints> {
-    const res = await this.http.request('GET', '/.well-known/openid-configuration');
-    const d = isObject(res.body) ? res.body : {};
-    const url = (v: unknown) => (typeof v === 'string' ? v : null);
-    if (res.status !== 200 || !url(d.authorization_endpoint) || !url(d.token_endpoint)) {
-      this.endpointsPromise = undefined;
-      throw new ProviderUnavailableError(`${this.authUrl} has no usable OpenID Connect discovery document (HTTP ${res.status})`);
+  /** Runs one openid-client call, with its failures said our way. */
+  private async call<T>(run: (oidc: OpenIdClient, config: import('openid-client').Configuration) => Promise<T>): Promise<T> {
+    const { oidc, config } = await this.configuration();
+    try {
+      return await run(oidc, config);
+    } catch (err) {
+      throw oauthFailure(oidc, this.authUrl, err);
     }
+  }
+
+  async endpoints(): Promise<Endpoints> {
+    const { config } = await this.configuration();
+    const m = config.serverMetadata();
+    const globus = this.style.kind === 'globus' ? globusEndpoints(this.authUrl) : null;
     return {
-      authorize: url(d.authorization_endpoint)!,
-      token: url(d.token_endpoint)!,
-      device: url(d.device_authorization_endpoint),
-      revoke: url(d.revocation_endpoint),
-      validate: null,
-      copyPaste: null,
+      authorize: m.authorization_endpoint!,
+      token: m.token_endpoint!,
+      device: m.device_authorization_endpoint ?? null,
+      revoke: m.revocation_endpoint ?? null,
+      validate: globus?.validate ?? null,
+      copyPaste: globus?.copyPaste ?? null,
     };
   }
 
@@ -102,12 +158,21 @@ export class AuthServer {
     return this.style.kind === 'globus' ? { access_type: 'offline' } : this.style.resource ? { resource: this.style.resource } : {};
   }
 
+  /** RFC 8707: an OIDC host's tokens name its resource on every grant too. */
+  private tokenParams(): Record<string, string> {
+    return this.style.kind === 'oidc' && this.style.resource ? { resource: this.style.resource } : {};
+  }
+
+  async authorizationUrl(parameters: Record<string, string>): Promise<string> {
+    return this.call(async (oidc, config) => oidc.buildAuthorizationUrl(config, parameters).href);
+  }
+
   close(): Promise<void> {
-    return this.http.close();
+    return this.globusApi?.close() ?? Promise.resolve();
   }
 
   async clientForFqdn(fqdn: string): Promise<{ id: string; name: string }> {
-    const res = await this.http.request('GET', `/v2/api/clients?fqdn=${encodeURIComponent(fqdn)}`);
+    const res = await this.api().request('GET', `/v2/api/clients?fqdn=${encodeURIComponent(fqdn)}`);
     const clients = isObject(res.body) && Array.isArray(res.body.clients) ? res.body.clients.filter(isObject) : null;
     if (res.status !== 200 || !clients) throw new ProviderUnavailableError(`${this.authUrl} could not look up ${fqdn} (HTTP ${res.status})`);
     const first = clients[0];
@@ -115,54 +180,57 @@ export class AuthServer {
     return { id: first.id, name: typeof first.name === 'string' ? first.name : first.id };
   }
 
-  private async tokenRequest(form: Record<string, string>, scope: string): Promise<TokenSet> {
-    const res = await this.http.request('POST', (await this.endpoints()).token, { form: { client_id: this.clientId, ...form, ...(this.style.kind === 'oidc' && this.style.resource ? { resource: this.style.resource } : {}) } });
-    if (res.status !== 200 || !isObject(res.body)) {
-      const body = isObject(res.body) ? res.body : {};
-      throw new TokenEndpointError(String(body.error ?? `HTTP ${res.status}`), String(body.error_description ?? ''));
-    }
-    return this.style.kind === 'globus' ? pickToken(res.body, scope) : topLevelToken(res.body);
+  /** Globus: one token per resource server, ours picked by scope; elsewhere the top-level token. */
+  private tokenSet(response: Json, scope: string): TokenSet {
+    return this.style.kind === 'globus' ? pickToken(response, scope) : topLevelToken(response);
   }
 
-  exchangeCode(code: string, redirectUri: string, codeVerifier: string, scope: string): Promise<TokenSet> {
-    return this.tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: codeVerifier }, scope);
+  /**
+   * The authorization code grant from the redirect as it arrived (`callback`: its code, state and,
+   * under RFC 9207, iss), with the PKCE verifier; `expectedState` null where the code was pasted.
+   */
+  exchangeCode(callback: URL, codeVerifier: string, expectedState: string | null, scope: string): Promise<TokenSet> {
+    return this.call(async (oidc, config) => {
+      const response = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: codeVerifier, expectedState: expectedState ?? oidc.skipStateCheck }, this.tokenParams());
+      return this.tokenSet(response as unknown as Json, scope);
+    });
   }
 
   refresh(refreshToken: string, scope: string): Promise<TokenSet> {
-    return this.tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken }, scope);
-  }
-
-  pollDevice(deviceCode: string, scope: string): Promise<TokenSet> {
-    return this.tokenRequest({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: deviceCode }, scope);
+    return this.call(async (oidc, config) => this.tokenSet((await oidc.refreshTokenGrant(config, refreshToken, this.tokenParams())) as unknown as Json, scope));
   }
 
   async deviceAuthorization(scope: string): Promise<DeviceAuthorization> {
-    const endpoint = (await this.endpoints()).device;
-    if (!endpoint) throw new LoginError(`${this.authUrl} does not offer the device flow; log in without --device`);
-    const res = await this.http.request('POST', endpoint, { form: { client_id: this.clientId, scope, ...this.extraParams() } });
-    const body = isObject(res.body) ? res.body : {};
-    if (res.status !== 200 || typeof body.device_code !== 'string' || typeof body.user_code !== 'string' || typeof body.verification_uri !== 'string') {
-      throw new LoginError(`${this.authUrl} does not offer the device flow (${String(body.error ?? `HTTP ${res.status}`)}); log in without --device`);
+    if (!(await this.endpoints()).device) throw new LoginError(`${this.authUrl} does not offer the device flow; log in without --device`);
+    try {
+      return await this.call(async (oidc, config) => (await oidc.initiateDeviceAuthorization(config, { scope, ...this.extraParams() })) as DeviceAuthorization);
+    } catch (err) {
+      if (err instanceof TokenEndpointError) throw new LoginError(`${this.authUrl} does not offer the device flow (${err.error}); log in without --device`);
+      throw err;
     }
-    return body as unknown as DeviceAuthorization;
+  }
+
+  /** Polls at the server's interval (slower on slow_down) until a token, a denial, expiry or `signal`. */
+  pollDevice(device: DeviceAuthorization, scope: string, signal: AbortSignal): Promise<TokenSet> {
+    return this.call(async (oidc, config) => this.tokenSet((await oidc.pollDeviceAuthorizationGrant(config, device as never, this.tokenParams(), { signal })) as unknown as Json, scope));
   }
 
   /** Globus's validate: is the token still active? Used after a denial, to tell a revoked token from other refusals. */
   async isActive(token: string): Promise<boolean> {
     const endpoint = (await this.endpoints()).validate;
     if (!endpoint) return true; // no way for a public client to tell: let the server's denial stand
-    const res = await this.http.request('POST', endpoint, { form: { client_id: this.clientId, token } });
+    const res = await this.api().request('POST', endpoint, { form: { client_id: this.clientId, token } });
     return res.status === 200 && isObject(res.body) && res.body.active === true;
   }
 
   /** RFC 7009; unknown tokens are fine. */
   async revoke(token: string): Promise<void> {
-    const endpoint = (await this.endpoints()).revoke;
-    if (!endpoint) throw new LoginError(`${this.authUrl} offers no revocation; the token was only removed here`);
-    const res = await this.http.request('POST', endpoint, { form: { client_id: this.clientId, token } });
-    if (res.status !== 200) {
-      const body = isObject(res.body) ? res.body : {};
-      throw new LoginError(`${this.authUrl} refused the revocation: ${String(body.error_description ?? body.error ?? `HTTP ${res.status}`)}`);
+    if (!(await this.endpoints()).revoke) throw new LoginError(`${this.authUrl} offers no revocation; the token was only removed here`);
+    try {
+      await this.call((oidc, config) => oidc.tokenRevocation(config, token));
+    } catch (err) {
+      if (err instanceof TokenEndpointError || err instanceof LoginError) throw new LoginError(`${this.authUrl} refused the revocation: ${err instanceof TokenEndpointError ? err.description || err.error : err.message}`);
+      throw err;
     }
   }
 }
@@ -170,7 +238,7 @@ export class AuthServer {
 export class TokenEndpointError extends OAuthSshError {
   constructor(
     readonly error: string,
-    description: string,
+    readonly description: string,
   ) {
     super('LOGIN_FAILED', `the authorization server answered ${error}${description ? `: ${description}` : ''}`);
   }

@@ -27,7 +27,6 @@ export interface AuthorizeOptions {
 }
 
 async function authorizeUrl(server: AuthServer, redirectUri: string, scope: string, challenge: string, state: string, options: AuthorizeOptions): Promise<string> {
-  const url = new URL((await server.endpoints()).authorize);
   const params: Record<string, string> = {
     client_id: server.clientId,
     redirect_uri: redirectUri,
@@ -42,8 +41,7 @@ async function authorizeUrl(server: AuthServer, redirectUri: string, scope: stri
   if (options.forceLogin) params.prompt = 'login';
   if (options.identity) params.session_required_identities = options.identity;
   if (options.idp) params.session_required_single_domain = options.idp;
-  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-  return url.toString();
+  return server.authorizationUrl(params);
 }
 
 const PAGE = (title: string, text: string) =>
@@ -72,8 +70,8 @@ async function openBrowser(url: string): Promise<boolean> {
 
 export async function browserFlow(server: AuthServer, scope: string, options: AuthorizeOptions, publish: (url: string) => void): Promise<TokenSet> {
   const { verifier, challenge, state } = pkce();
-  let settle!: (result: { code: string } | { error: string }) => void;
-  const callback = new Promise<{ code: string } | { error: string }>((resolve) => (settle = resolve));
+  let settle!: (result: { callback: URL } | { error: string }) => void;
+  const callback = new Promise<{ callback: URL } | { error: string }>((resolve) => (settle = resolve));
   const listener = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (url.pathname !== '/callback') {
@@ -89,10 +87,11 @@ export async function browserFlow(server: AuthServer, scope: string, options: Au
     res.writeHead(code ? 200 : 400, { 'content-type': 'text/html', connection: 'close' }).end(
       code ? PAGE('Logged in', 'oauth-ssh has your login. You can close this tab.') : PAGE('Login failed', `The authorization server said: ${(error ?? 'no code').replace(/[<>&"]/g, '')}`),
     );
-    settle(code ? { code } : { error: `${error ?? 'no code'}${url.searchParams.get('error_description') ? `: ${url.searchParams.get('error_description')}` : ''}` });
+    settle(code ? { callback: new URL(url.pathname + url.search, redirectBase) } : { error: `${error ?? 'no code'}${url.searchParams.get('error_description') ? `: ${url.searchParams.get('error_description')}` : ''}` });
   });
   await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-  const redirectUri = `http://127.0.0.1:${(listener.address() as AddressInfo).port}/callback`;
+  const redirectBase = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
+  const redirectUri = `${redirectBase}/callback`;
   const url = await authorizeUrl(server, redirectUri, scope, challenge, state, options);
   publish(url);
   try {
@@ -102,7 +101,7 @@ export async function browserFlow(server: AuthServer, scope: string, options: Au
     const stop = countdown('Waiting for the browser…', Date.now() + LOOPBACK_TIMEOUT_MS);
     const result = await Promise.race([callback, timer]).finally(stop);
     if ('error' in result) throw new LoginError(`login failed: ${sanitizeForTerminal(result.error)}`);
-    return await server.exchangeCode(result.code, redirectUri, verifier, scope);
+    return await server.exchangeCode(result.callback, verifier, state, scope);
   } finally {
     listener.closeAllConnections();
     listener.close();
@@ -120,5 +119,8 @@ export async function copyPasteFlow(server: AuthServer, scope: string, options: 
   say(`Open this URL in a browser on any device, log in, and paste the code it shows:\n${url}`);
   const code = await askTerminal('Authorization code: ', false);
   if (!code?.trim()) throw new LoginError('no authorization code was entered');
-  return server.exchangeCode(code.trim(), redirectUri, verifier, scope);
+  // The page shows the code alone: the grant gets it as the redirect would have carried it, state unchecked.
+  const pasted = new URL(redirectUri);
+  pasted.searchParams.set('code', code.trim());
+  return server.exchangeCode(pasted, verifier, null, scope);
 }

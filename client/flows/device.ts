@@ -1,7 +1,7 @@
 /**
  * RFC 8628 device flow: show the URL, the code (always) and a QR code of
- * the complete URI on stderr, then poll at the server's interval, slowing
- * down by 5 s on slow_down, until approval, denial or expiry.
+ * the complete URI on stderr, then poll (openid-client: at the server's
+ * interval, slower on slow_down) until approval, denial or expiry.
  */
 import { sanitizeForTerminal } from '../../shared/sanitize.js';
 import { terminalQr } from '../../shared/qr.js';
@@ -10,23 +10,14 @@ import { countdown } from '../countdown.js';
 import { say } from '../tty.js';
 
 async function pollUntilDone(server: AuthServer, device: DeviceAuthorization, scope: string, deadline: number): Promise<TokenSet> {
-  let interval = Math.max(1, device.interval ?? 5);
-  for (;;) {
-    await new Promise((r) => setTimeout(r, interval * 1000));
-    if (Date.now() > deadline) throw new LoginError('the device code expired before it was approved; run the command again');
-    try {
-      return await server.pollDevice(device.device_code, scope);
-    } catch (err) {
-      if (!(err instanceof TokenEndpointError)) throw err;
-      if (err.error === 'authorization_pending') continue;
-      if (err.error === 'slow_down') {
-        interval += 5;
-        continue;
-      }
-      if (err.error === 'access_denied') throw new LoginError('the login was denied at the authorization server');
-      if (err.error === 'expired_token') throw new LoginError('the device code expired before it was approved; run the command again');
-      throw err;
-    }
+  // openid-client polls at the server's interval and slows down on slow_down; we end it at expiry.
+  const expired = AbortSignal.timeout(Math.max(0, deadline - Date.now()));
+  try {
+    return await server.pollDevice(device, scope, expired);
+  } catch (err) {
+    if (expired.aborted || (err instanceof TokenEndpointError && err.error === 'expired_token')) throw new LoginError('the device code expired before it was approved; run the command again');
+    if (err instanceof TokenEndpointError && err.error === 'access_denied') throw new LoginError('the login was denied at the authorization server');
+    throw err;
   }
 }
 

@@ -66,6 +66,7 @@ function setFault(ctx: DevIdpContext, req: DevRequest) {
     delayMs: Number(b.delay_ms ?? 0),
     remaining: b.count === undefined ? Infinity : Number(b.count),
     body: typeof b.body === 'string' ? b.body : undefined,
+    contentType: typeof b.content_type === 'string' ? b.content_type : 'text/plain',
   });
   return json(200, { faults: ctx.state.faults.length });
 }

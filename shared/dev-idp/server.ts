@@ -45,7 +45,7 @@ async function applyFault(ctx: DevIdpContext, path: string): Promise<DevResponse
     await sleep(fault.delayMs).finally(() => ctx.state.delayedNow--);
   }
   const headers: Record<string, string> = fault.retryAfter === undefined ? {} : { 'retry-after': String(fault.retryAfter) };
-  if (fault.body !== undefined) return { status: fault.status, headers: { 'content-type': 'text/plain', ...headers }, body: fault.body };
+  if (fault.body !== undefined) return { status: fault.status, headers: { 'content-type': fault.contentType, ...headers }, body: fault.body };
   if (fault.status < 400) return undefined; // a pure delay
   return json(fault.status, { error: 'temporarily_unavailable', error_description: `injected fault ${fault.status}` }, headers);
 }

@@ -99,6 +99,8 @@ export interface Fault {
   delayMs: number;
   remaining: number;
   body: string | undefined;
+  /** The body's content type (text/plain unless given: a provider's error page). */
+  contentType: string;
 }
 
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);

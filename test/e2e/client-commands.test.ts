@@ -123,7 +123,7 @@ test('logout revokes at the authorization server and forgets locally; token show
 test('logout where the provider refuses to revoke (Glewlwyd wants client authentication): removed here, and token list says the refresh token may live on', async (t) => {
   const { idp, client } = await world(t);
   t.is((await login(client, idp)).code, 0);
-  await idp.control('POST', 'faults', { path: '/v2/oauth2/token/revoke', status: 401, body: '{"error":"invalid_client","error_description":"client authentication required\\u001b[31m"}' });
+  await idp.control('POST', 'faults', { path: '/v2/oauth2/token/revoke', status: 401, content_type: 'application/json', body: '{"error":"invalid_client","error_description":"client authentication required\\u001b[31m"}' });
   const out = await runClient(client, ['logout', client.hostAlias]);
   t.is(out.code, 0, out.stderr);
   t.regex(out.stderr, /could not revoke the token for ssh\.example\.org \(.*refused the revocation: client authentication required/);

@@ -194,6 +194,21 @@ test('service_client_id: a host the authorization server cannot look up by FQDN 
   t.is(ssh.stdout.trim(), user.name, ssh.stderr);
 });
 
+test('the browser flow refuses a redirect that names another issuer (RFC 9207 iss), and takes the right one', async (t) => {
+  const { idp, client } = await world(t);
+  await idp.control('PUT', 'auto-approve', { identity: 'alice@example.org' });
+  // The person's browser, but the redirect back to oauth-ssh carries a mix-up attacker's iss.
+  const browser = join(client.home, 'browser');
+  await writeFile(browser, '#!/bin/sh\nback=$(curl -fsS -o /dev/null -w "%{redirect_url}" "$1")\nexec curl -fsS -o /dev/null "$back&iss=https%3A%2F%2Fevil.example"\n', { mode: 0o755 });
+  const mixedUp = await runClient(client, ['login', client.hostAlias], { env: { BROWSER: browser } });
+  t.is(mixedUp.code, 1, mixedUp.stderr);
+  t.regex(mixedUp.stderr, /"iss"/);
+  t.notRegex(mixedUp.stderr, /Logged in/);
+  await writeFile(browser, `#!/bin/sh\nback=$(curl -fsS -o /dev/null -w "%{redirect_url}" "$1")\nexec curl -fsS -o /dev/null "$back&iss=${encodeURIComponent(idp.url)}"\n`, { mode: 0o755 });
+  const right = await runClient(client, ['login', client.hostAlias], { env: { BROWSER: browser } });
+  t.is(right.code, 0, right.stderr);
+});
+
 test('--force-login with --identity authenticates afresh as the chosen linked identity', async (t) => {
   const { idp, client } = await world(t);
   const browser = join(client.home, 'browser');

@@ -82,4 +82,14 @@ test('oauth-ssh with a generic OIDC provider: device login, JWT access token, ss
   t.is(out.code, 0, out.stderr);
   t.regex(out.stderr, /Logged out of ssh\.example\.org/);
   t.notRegex(out.stderr, /could not revoke/);
+
+  // A discovery document must name the issuer it was fetched for: the same provider reached by
+  // another name is refused before any login (openid-client's issuer validation).
+  const elsewhere = op.issuer.replace('127.0.0.1', 'localhost');
+  await writeFile(client.env.OAUTH_SSH_CONFIG!, (await readFile(client.env.OAUTH_SSH_CONFIG!, 'utf8')).replaceAll(`issuer: ${op.issuer}`, `issuer: ${elsewhere}`));
+  const mismatch = await runClient(client, ['login', client.hostAlias, '--device']);
+  t.is(mismatch.code, 1, mismatch.stderr);
+  t.true(mismatch.stderr.includes(`${elsewhere} has no usable OpenID Connect discovery document`), mismatch.stderr);
+  t.regex(mismatch.stderr, /issuer/);
+  t.notRegex(mismatch.stderr, /enter the code/);
 });
