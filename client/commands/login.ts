@@ -1,9 +1,9 @@
 import type { Argv } from 'yargs';
 import { sanitizeForTerminal } from '../../shared/sanitize.js';
-import { hostArgs, hostContext, hostTarget } from '../host-context.js';
-import { acquireToken, type LoginMode } from '../tokens.js';
+import { hostArgs } from '../host-context.js';
+import type { LoginMode } from '../tokens.js';
 import { describeStore } from '../store/secret-store.js';
-import { say } from '../tty.js';
+import { machineContext, type CommandContext } from './context.js';
 
 export interface LoginFlags {
   device?: boolean;
@@ -27,25 +27,20 @@ export const loginOptions = <T>(y: Argv<T>) =>
     .option('identity', { type: 'string', describe: 'the linked identity (UUID) to authenticate with' })
     .option('idp', { type: 'string', describe: 'the identity provider (domain) to authenticate at' });
 
+export async function login(ctx: CommandContext, argv: LoginFlags & { host?: string; '--'?: string[] }): Promise<void> {
+  const host = await ctx.host(hostArgs(argv));
+  const record = await ctx.login(host, {
+    mode: loginMode(argv),
+    forceLogin: argv.forceLogin ?? false,
+    ...(argv.identity ? { identity: argv.identity } : {}),
+    ...(argv.idp ? { idp: argv.idp } : {}),
+  });
+  ctx.io.err(`Logged in for ${record.fqdn}${record.identity ? ` as ${sanitizeForTerminal(record.identity)}` : ''}${record.idp ? ` (${sanitizeForTerminal(record.idp)})` : ''}; token valid for ${Math.round((record.expiresAt - ctx.now()) / 60)} min, kept in the ${describeStore(record.backend)}.`);
+}
+
 export const loginCommand = {
   command: 'login [host]',
   describe: 'log in for HOST and keep the token (refreshing or reusing a valid one unless --force-login)',
   builder: (y: Argv) => loginOptions(y.positional('host', { type: 'string', describe: 'the host (or: -- [ssh options] host)' })),
-  handler: async (argv: LoginFlags & { host?: string; '--'?: string[] }) => {
-    const ctx = await hostContext(hostArgs(argv));
-    const { target, server } = await hostTarget(ctx);
-    try {
-      const { record } = await acquireToken(ctx.store, server, target, {
-        mode: loginMode(argv),
-        forceLogin: argv.forceLogin ?? false,
-        mayLogin: true,
-        minValidity: ctx.config.refreshMargin,
-        ...(argv.identity ? { identity: argv.identity } : {}),
-        ...(argv.idp ? { idp: argv.idp } : {}),
-      });
-      say(`Logged in for ${record.fqdn}${record.identity ? ` as ${sanitizeForTerminal(record.identity)}` : ''}${record.idp ? ` (${sanitizeForTerminal(record.idp)})` : ''}; token valid for ${Math.round((record.expiresAt - Date.now() / 1000) / 60)} min, kept in the ${describeStore(record.backend)}.`);
-    } finally {
-      await server.close();
-    }
-  },
+  handler: (argv: LoginFlags & { host?: string; '--'?: string[] }) => login(machineContext(), argv),
 };

@@ -1,12 +1,10 @@
 import type { Argv } from 'yargs';
 import { errorMessage, UsageError } from '../../shared/errors.js';
 import { sanitizeForTerminal } from '../../shared/sanitize.js';
-import { authServerFor } from '../tokens.js';
-import { loadClientConfig } from '../config.js';
-import { hostArgs, hostContext } from '../host-context.js';
+import { hostArgs } from '../host-context.js';
 import type { Secrets } from '../store/secret-store.js';
-import { TokenStore, type HostRecord } from '../store/token-store.js';
-import { say } from '../tty.js';
+import type { HostRecord, TokenStore } from '../store/token-store.js';
+import { machineContext, type CommandContext } from './context.js';
 
 /** Revokes at the authorization server (refresh token first: it takes its access tokens along), then forgets locally. */
 /** A provider's refusal text, with any of our own tokens it echoes cut out, before it is printed or kept. */
@@ -16,7 +14,8 @@ function withoutSecrets(text: string, secrets: Secrets | null): string {
   return out;
 }
 
-async function logoutRecord(store: TokenStore, record: HostRecord): Promise<void> {
+async function logoutRecord(ctx: CommandContext, store: TokenStore, record: HostRecord): Promise<void> {
+  const say = ctx.io.err;
   let secrets: Secrets | null = null;
   try {
     secrets = await store.secrets(record);
@@ -24,7 +23,7 @@ async function logoutRecord(store: TokenStore, record: HostRecord): Promise<void
     // An unreadable store must not keep the user logged in here: forget the record, say what could not be revoked.
     say(`oauth-ssh: ${errorMessage(err)}; removing the login for ${record.fqdn} here without revoking it`);
   }
-  const server = authServerFor(record);
+  const server = ctx.server(record);
   // Only the refresh token's fate matters for the note: an access token expires on its own.
   let refreshRefused: string | null = record.hasRefresh && secrets === null ? 'the token store could not be read' : null;
   try {
@@ -54,25 +53,27 @@ async function logoutRecord(store: TokenStore, record: HostRecord): Promise<void
   say(`Logged out of ${record.fqdn}.`);
 }
 
+export async function logout(ctx: CommandContext, argv: { host?: string; all: boolean; '--'?: string[] }): Promise<void> {
+  if (argv.all === (argv.host !== undefined || (argv['--']?.length ?? 0) > 0)) throw new UsageError('name a host or give --all');
+  if (argv.all) {
+    const store = ctx.store(await ctx.config());
+    for (const record of store.list()) await logoutRecord(ctx, store, record);
+    return;
+  }
+  const host = await ctx.host(hostArgs(argv));
+  const record = host.store.record(host.key);
+  if (!record) {
+    // Nothing to revoke: a note about an earlier refused revocation is dropped (the user has dealt with it).
+    if (await host.store.dropUnrevoked(host.key)) ctx.io.err(`Not logged in for ${argv.host}; dropped the note about its unrevoked refresh token.`);
+    else ctx.io.err(`Not logged in for ${argv.host}.`);
+    return;
+  }
+  await logoutRecord(ctx, host.store, record);
+}
+
 export const logoutCommand = {
   command: 'logout [host]',
   describe: 'revoke the token for HOST (or --all) at the authorization server and forget it',
   builder: (y: Argv) => y.positional('host', { type: 'string' }).option('all', { type: 'boolean', default: false, describe: 'every host' }),
-  handler: async (argv: { host?: string; all: boolean; '--'?: string[] }) => {
-    if (argv.all === (argv.host !== undefined || (argv['--']?.length ?? 0) > 0)) throw new UsageError('name a host or give --all');
-    if (argv.all) {
-      const store = TokenStore.open((await loadClientConfig()).backend);
-      for (const record of store.list()) await logoutRecord(store, record);
-      return;
-    }
-    const ctx = await hostContext(hostArgs(argv));
-    const record = ctx.store.record(ctx.key);
-    if (!record) {
-      // Nothing to revoke: a note about an earlier refused revocation is dropped (the user has dealt with it).
-      if (await ctx.store.dropUnrevoked(ctx.key)) say(`Not logged in for ${argv.host}; dropped the note about its unrevoked refresh token.`);
-      else say(`Not logged in for ${argv.host}.`);
-      return;
-    }
-    await logoutRecord(ctx.store, record);
-  },
+  handler: (argv: { host?: string; all: boolean; '--'?: string[] }) => logout(machineContext(), argv),
 };
