@@ -64,11 +64,12 @@ export function parseClientConfig(doc: unknown, file: string | null): ClientConf
     if (typeof v !== 'string' || v === '') fail(`${key} must be a non-empty string`);
     return v as string;
   };
-  const url = (v: unknown, key: string): string | undefined => {
+  /** `exact`: an OIDC issuer is an identifier, compared character for character with its discovery document (a trailing / included). */
+  const url = (v: unknown, key: string, exact = false): string | undefined => {
     const s = str(v, key);
     if (s === undefined) return undefined;
     if (!secureOrLoopback(s)) fail(`${key} must use https (http only on loopback), got "${s}"`);
-    return s.replace(/\/+$/, '');
+    return exact ? s : s.replace(/\/+$/, '');
   };
   const num = (v: unknown, key: string, fallback: number): number => {
     if (v === undefined) return fallback;
@@ -94,7 +95,7 @@ export function parseClientConfig(doc: unknown, file: string | null): ClientConf
     if (serviceClientId) rule.serviceClientId = serviceClientId;
     const queryAccount = str(h.query_account, `hosts[${i}].query_account`);
     if (queryAccount) rule.queryAccount = queryAccount;
-    const issuer = url(h.issuer, `hosts[${i}].issuer`);
+    const issuer = url(h.issuer, `hosts[${i}].issuer`, true);
     const scope = str(h.scope, `hosts[${i}].scope`);
     const resource = str(h.resource, `hosts[${i}].resource`);
     if ((scope || resource) && !issuer) fail(`hosts[${i}]: "scope" and "resource" go with "issuer" (a generic OIDC provider)`);

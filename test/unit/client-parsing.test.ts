@@ -64,6 +64,9 @@ test('client config: host rules, defaults, clear errors', (t) => {
   t.is(settingsForHost(pinned, ['h']).serviceClientId, 'svc');
   const oidc = parseClientConfig({ client_id: 'cli', hosts: [{ match: 'kc*', issuer: 'https://kc.example.org/realms/x', scope: 'ssh:/me', resource: 'https://kc1' }] }, 'c.yaml');
   t.like(settingsForHost(oidc, ['kc1']), { authUrl: 'https://kc.example.org/realms/x', oidc: { scope: 'ssh:/me', resource: 'https://kc1' } });
+  // An issuer is compared exactly with its discovery document's (Auth0's end in /): kept as written.
+  const slash = parseClientConfig({ client_id: 'cli', hosts: [{ match: 'a*', issuer: 'https://tenant.auth0.example/', scope: 'ssh' }] }, 'c.yaml');
+  t.is(settingsForHost(slash, ['a1']).authUrl, 'https://tenant.auth0.example/');
   t.throws(() => parseClientConfig({ hosts: [{ match: 'x', issuer: 'https://i.example.org' }] }, 'c.yaml'), { message: /give "scope"/ });
   t.throws(() => parseClientConfig({ hosts: [{ match: 'x', scope: 's' }] }, 'c.yaml'), { message: /go with "issuer"/ });
   t.throws(() => settingsForHost(parseClientConfig({}, null), ['h']), { message: /no client_id for h: set "client_id"/ });
