@@ -8,8 +8,9 @@
  * copy-paste page, and one token per resource server (the one we keep is
  * the one whose scope names the SSH host).
  */
-import { OAuthSshError, ProviderUnavailableError } from '../shared/errors.js';
-import { HttpJsonClient } from '../shared/providers/http-client.js';
+import { errorMessage, OAuthSshError, ProviderUnavailableError } from '../shared/errors.js';
+import { createHttpStack, HttpJsonClient, type HttpStack } from '../shared/providers/http-client.js';
+import { httpStatusOf, providerUnavailableIn } from '../shared/providers/oidc-errors.js';
 import { GLOBUS_SCOPE_PREFIX } from '../shared/providers/globus.js';
 import { tokenForScope } from '../shared/providers/token-response.js';
 import { isObject } from '../shared/json.js';
@@ -71,24 +72,40 @@ type OpenIdClient = typeof import('openid-client');
 /** Globus Auth's fixed endpoints, as the server metadata openid-client works from. */
 function globusMetadata(authUrl: string) {
   const e = globusEndpoints(authUrl);
-  return { issuer: authUrl, authorization_endpoint: e.authorize, token_endpoint: e.token, device_authorization_endpoint: e.device!, revocation_endpoint: e.revoke! };
+  // Globus signs ID tokens with RS512 (its discovery document says so); without this, only RS256 is accepted.
+  return { issuer: authUrl, authorization_endpoint: e.authorize, token_endpoint: e.token, device_authorization_endpoint: e.device!, revocation_endpoint: e.revoke!, id_token_signing_alg_values_supported: ['RS512', 'RS256'] };
 }
 
-/** openid-client's failures as ours: the server's OAuth error by name, an unreachable server as an outage. */
+/**
+ * openid-client's failures as ours: our HTTP stack's outage verdict (unreachable, too slow, 429,
+ * 5xx) wherever openid-client wrapped it; the server's OAuth error by name, also from a
+ * WWW-Authenticate challenge (a 401 for client authentication); anything else as an answer that is
+ * not OAuth. Only fixed texts and the server's own error fields go into messages, never a body.
+ */
 function oauthFailure(oidc: OpenIdClient, authUrl: string, err: unknown): OAuthSshError {
   if (err instanceof OAuthSshError) return err;
+  const unavailable = providerUnavailableIn(err);
+  if (unavailable) return unavailable;
+  const code = (err as { code?: unknown }).code;
+  if (code === 'OAUTH_TIMEOUT') return new ProviderUnavailableError(`${authUrl} did not answer in time`);
   if (err instanceof oidc.ResponseBodyError) return new TokenEndpointError(err.error, err.error_description ?? '');
+  if (err instanceof oidc.WWWAuthenticateChallengeError) {
+    const challenge = err.cause.find((c) => typeof c.parameters.error === 'string');
+    return new TokenEndpointError(challenge?.parameters.error ?? 'invalid_client', challenge?.parameters.error_description ?? `HTTP ${err.status}`);
+  }
   if (err instanceof oidc.AuthorizationResponseError) return new LoginError(`the authorization server refused the login: ${err.error}${err.error_description ? `: ${err.error_description}` : ''}`);
-  const message = err instanceof Error ? err.message : String(err);
-  const cause = err instanceof Error && err.cause instanceof Error ? ` (${err.cause.message})` : '';
-  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return new ProviderUnavailableError(`${authUrl} did not answer in time`);
-  if (err instanceof TypeError) return new ProviderUnavailableError(`cannot reach ${authUrl}: ${message}${cause}`);
-  return new LoginError(`${authUrl} gave an answer that is not valid OAuth: ${message}${cause}`);
+  if (err instanceof TypeError) return new ProviderUnavailableError(`cannot reach ${authUrl}: ${err.message}`);
+  const status = httpStatusOf(err);
+  // openid-client's own texts (fixed strings; bodies and parameters stay in its cause objects, never printed).
+  const message = (err instanceof Error ? err.message : String(err)) + (err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '');
+  return new LoginError(`${authUrl} gave an answer that is not valid OAuth (${status === undefined ? message : `HTTP ${status}: ${message}`})`);
 }
 
 export class AuthServer {
   /** Only for what Globus adds to OAuth: clients by FQDN, token validation. */
   private globusApi: HttpJsonClient | undefined;
+  /** The one HTTP stack (timeouts, 5xx and 429 as outages, body limit) that openid-client's requests go through. */
+  private http: HttpStack | undefined;
   private configPromise: Promise<{ oidc: OpenIdClient; config: import('openid-client').Configuration }> | undefined;
 
   constructor(
@@ -98,28 +115,39 @@ export class AuthServer {
     private readonly timeoutSeconds = 15,
   ) {}
 
+  private stack(): HttpStack {
+    this.http ??= createHttpStack({ timeoutSeconds: this.timeoutSeconds });
+    return this.http;
+  }
+
   private api(): HttpJsonClient {
-    this.globusApi ??= new HttpJsonClient({ baseUrl: this.authUrl, timeoutSeconds: this.timeoutSeconds });
+    this.globusApi ??= new HttpJsonClient({ baseUrl: this.authUrl, timeoutSeconds: this.timeoutSeconds, http: this.stack() });
     return this.globusApi;
   }
 
-  /** openid-client's configuration: Globus's fixed metadata, or discovery (whose issuer must be the one configured). */
+  /**
+   * openid-client's configuration: Globus's fixed metadata, or discovery as the server does it
+   * (shared/providers/oidc-discovery.ts: the document must name this issuer, and no endpoint it names
+   * may leave this machine over http).
+   */
   private configuration(): Promise<{ oidc: OpenIdClient; config: import('openid-client').Configuration }> {
     this.configPromise ??= (async () => {
       const oidc = await import('openid-client');
-      // The client config allows http only for loopback issuers (the dev IdP, tests).
-      const execute = new URL(this.authUrl).protocol === 'http:' ? [oidc.allowInsecureRequests] : [];
+      const http = this.stack();
       let config: import('openid-client').Configuration;
       if (this.style.kind === 'globus') {
         config = new oidc.Configuration(globusMetadata(this.authUrl), this.clientId, undefined, oidc.None());
-        for (const apply of execute) apply(config);
+        // The client config allows http only for loopback (the dev IdP, tests).
+        if (new URL(this.authUrl).protocol === 'http:') oidc.allowInsecureRequests(config);
       } else {
+        const { discoverIssuer } = await import('../shared/providers/oidc-discovery.js');
         try {
-          config = await oidc.discovery(new URL(this.authUrl), this.clientId, undefined, oidc.None(), { execute, timeout: this.timeoutSeconds });
+          config = await discoverIssuer(this.authUrl, http, { clientId: this.clientId });
         } catch (err) {
-          throw new ProviderUnavailableError(`${this.authUrl} has no usable OpenID Connect discovery document (${oauthFailure(oidc, this.authUrl, err).message})`);
+          throw new ProviderUnavailableError(`${this.authUrl} has no usable OpenID Connect discovery document (${errorMessage(err)})`);
         }
       }
+      config[oidc.customFetch] = http.fetch;
       config.timeout = this.timeoutSeconds;
       return { oidc, config };
     })().catch((err: unknown) => {
@@ -167,8 +195,8 @@ export class AuthServer {
     return this.call(async (oidc, config) => oidc.buildAuthorizationUrl(config, parameters).href);
   }
 
-  close(): Promise<void> {
-    return this.globusApi?.close() ?? Promise.resolve();
+  async close(): Promise<void> {
+    await this.http?.close();
   }
 
   async clientForFqdn(fqdn: string): Promise<{ id: string; name: string }> {

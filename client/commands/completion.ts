@@ -19,7 +19,10 @@ const SCRIPTS: Record<Shell, string> = {
   bash: `# oauth-ssh completion for bash: eval "$(oauth-ssh completion bash)" in ~/.bashrc
 _oauth_ssh_completions() {
   # Taken as they come (oauth-ssh filters by prefix): compgen -W would expand $(...) in a host name.
-  mapfile -t COMPREPLY < <(oauth-ssh __complete bash "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)
+  # A read loop, not mapfile: macOS's /bin/bash is 3.2.
+  COMPREPLY=()
+  local line
+  while IFS= read -r line; do COMPREPLY+=("$line"); done < <(oauth-ssh __complete bash "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)
 }
 complete -o bashdefault -o default -F _oauth_ssh_completions oauth-ssh
 `,

@@ -11,7 +11,8 @@ import { say } from '../tty.js';
 
 async function pollUntilDone(server: AuthServer, device: DeviceAuthorization, scope: string, deadline: number): Promise<TokenSet> {
   // openid-client polls at the server's interval and slows down on slow_down; we end it at expiry.
-  const expired = AbortSignal.timeout(Math.max(0, deadline - Date.now()));
+  // Whole milliseconds, within what a timer takes (AbortSignal.timeout refuses fractions and huge values).
+  const expired = AbortSignal.timeout(Math.min(2 ** 31 - 1, Math.max(0, Math.ceil(deadline - Date.now()))));
   try {
     return await server.pollDevice(device, scope, expired);
   } catch (err) {
