@@ -124,6 +124,33 @@ test('after a killed login, the next one starts afresh: it never shows the dead 
   t.notRegex(next.stderr, /Another oauth-ssh is logging in/);
 });
 
+test('headless, with a terminal: the setup hook logs in with the copy-paste code, not a browser, and plain ssh gets in', async (t) => {
+  const { idp, user, client, browserRan } = await world(t);
+  const askpass = await setup(client);
+  await idp.control('PUT', 'auto-approve', { identity: 'alice@example.org' });
+  // An SSH session on a server: no DISPLAY, no BROWSER.
+  const env: NodeJS.ProcessEnv = { ...client.env, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', SSH_CONNECTION: '192.0.2.1 50000 192.0.2.2 22' };
+  delete env.BROWSER;
+  let pasted = false;
+  const session = inTerminal(`ssh ${client.sshArgs.join(' ')} ${client.hostAlias} id -un`, env, {
+    onOutput: (out, terminal) => {
+      const url = /(http:\/\/127\.0\.0\.1:\d+\/v2\/oauth2\/authorize\?\S+)/.exec(out)?.[1];
+      if (url && /Authorization code: $/.test(out) && !pasted) {
+        pasted = true;
+        void (async () => {
+          // The person opens the URL on another device and reads the code off the page.
+          const res = await fetch(url, { redirect: 'manual' });
+          terminal.type(`${new URL(res.headers.get('location')!).searchParams.get('code')}\r`);
+        })();
+      }
+    },
+  });
+  t.is(await session.done, 0, session.output());
+  t.regex(session.output(), /no browser can be shown here \(no DISPLAY or WAYLAND_DISPLAY, in an SSH session\); using a code to paste instead/);
+  t.regex(session.output(), new RegExp(`${user.name}\\r?\\n`));
+  t.false(existsSync(browserRan));
+});
+
 test('no terminal, plain ssh after setup and no token: ssh ends at once with what to run, and no device flow starts', async (t) => {
   const { idp, client, server } = await world(t);
   const askpass = await setup(client);
