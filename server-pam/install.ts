@@ -156,6 +156,18 @@ export function currentDropIns(p: Paths): Map<string, string> {
 }
 
 /**
+ * Did pamtester run? Missing, it is named with what to install. EPIPE is not
+ * that: pamtester ran and ended before reading the answer we piped (a module
+ * that refused at once, as with a wrong daemon_user), and its output says why.
+ */
+function pamtesterRan(r: ReturnType<typeof spawnSync>, what: string): void {
+  const code = (r.error as NodeJS.ErrnoException | undefined)?.code;
+  if (!r.error || (code === 'EPIPE' && r.status !== null)) return;
+  if (code === 'ENOENT') throw new InstallError(`${what} needs pamtester: apt install pamtester`);
+  throw new InstallError(`${what} could not run pamtester (${r.error.message})`);
+}
+
+/**
  * The PAM self-check: a stack loads and runs its setcred (which loads every
  * auth module, ours included) for root, as a service of its own. A module
  * that cannot be loaded makes this fail.
@@ -166,7 +178,7 @@ export function pamSelfCheck(stack: string): { ok: boolean; detail: string } {
   writeFileSync(file, stack, { mode: 0o644 });
   try {
     const r = spawnSync('pamtester', [service, 'root', 'setcred'], { encoding: 'utf8', input: '', timeout: 20_000 });
-    if (r.error) throw new InstallError(`the PAM self-check needs pamtester: apt install pamtester (${r.error.message})`);
+    pamtesterRan(r, 'the PAM self-check');
     return { ok: r.status === 0, detail: `${r.stdout}${r.stderr}`.trim() };
   } finally {
     rmSync(file, { force: true });
@@ -187,7 +199,7 @@ export function daemonRoundTrip(options: InstallOptions, queryAccount = 'oauth-s
   try {
     const query = Buffer.from(JSON.stringify({ command: { op: 'get_security_policy' }, version: 1 })).toString('base64');
     const r = spawnSync('pamtester', [service, queryAccount, 'authenticate'], { encoding: 'utf8', input: `${query}\n`, timeout: 20_000 });
-    if (r.error) throw new InstallError(`the self-check needs pamtester: apt install pamtester (${r.error.message})`);
+    pamtesterRan(r, 'the self-check');
     const out = `${r.stdout}${r.stderr}`;
     return { ran: true, ok: /maximum number of retries/.test(out), detail: out.trim().split('\n').at(-1) ?? '' };
   } finally {
