@@ -40,6 +40,9 @@ export function hostArgs(argv: { host?: string; '--'?: Array<string | number> })
   return [argv.host];
 }
 
+/** The host as the user named it, for messages and advice that must work for what they typed. */
+export const asTyped = (ctx: Pick<HostContext, 'names' | 'args'>) => ({ name: ctx.names[0]!, loginArgs: loginArgs(ctx.args) });
+
 export async function hostTarget(ctx: HostContext): Promise<{ target: HostTarget; server: AuthServer }> {
   return resolveTarget(ctx.config, ctx.names);
 }
@@ -48,7 +51,7 @@ export async function hostTarget(ctx: HostContext): Promise<{ target: HostTarget
 export async function withHostToken<T>(ctx: HostContext, use: (token: string, target: HostTarget) => Promise<T>): Promise<T> {
   const { target, server } = await hostTarget(ctx);
   try {
-    const { token } = await acquireToken(ctx.store, server, target, { mode: 'auto', forceLogin: false, mayLogin: hasTerminal(), minValidity: ctx.config.refreshMargin, typed: { name: ctx.names[0]!, loginArgs: loginArgs(ctx.args) } });
+    const { token } = await acquireToken(ctx.store, server, target, { mode: 'auto', forceLogin: false, mayLogin: hasTerminal(), minValidity: ctx.config.refreshMargin, typed: asTyped(ctx) });
     return await use(token, target);
   } finally {
     await server.close();

@@ -26,7 +26,8 @@ export function selfCommand(): string {
   return [process.execPath, ...portableExecArgv(), process.argv[1]!].map(shellQuote).join(' ');
 }
 
-const isExecutable = (path: string): boolean => {
+/** May this user run `path`? */
+export const isExecutable = (path: string): boolean => {
   try {
     accessSync(path, constants.X_OK);
     return true;

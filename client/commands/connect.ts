@@ -7,6 +7,7 @@ import { startAskpassServer, type PromptExpectation } from '../askpass.js';
 import { parseSshArgs } from '../ssh-args.js';
 import { runSsh } from '../ssh-runner.js';
 import type { AuthServer } from '../auth-server.js';
+import { loginAdvice, loginArgs, promptOptions, resolveDestination, type ResolvedDestination } from '../ssh-resolve.js';
 import type { HostTarget } from '../store/token-store.js';
 
 function hasDestination(argv: string[]): boolean {
@@ -19,21 +20,17 @@ function hasDestination(argv: string[]): boolean {
 }
 
 /**
- * Options ssh gets before the user's (ssh keeps the first value): the token
- * is answered at a keyboard-interactive prompt, which BatchMode=yes (sftp -b,
- * scripts) and KbdInteractiveAuthentication=no (ansible) switch off; in
- * batch mode our askpass still refuses every prompt but the token's. And one
- * keyboard-interactive attempt: a refused token is not followed by a second
- * token prompt, whose empty answer (askpass has no second token) would start
- * the server's device flow where nobody may see it. A refusal ends at once
- * with the server's reason; this program decides what next.
+ * One keyboard-interactive attempt: a refused token is not followed by a
+ * second token prompt, whose empty answer (askpass has no second token)
+ * would start the server's device flow where nobody may see it. A refusal
+ * ends at once with the server's reason; this program decides what next.
  */
-const SSH_OPTIONS = ['-oBatchMode=no', '-oKbdInteractiveAuthentication=yes', '-oNumberOfPasswordPrompts=1'];
+const ONE_ATTEMPT = '-oNumberOfPasswordPrompts=1';
 
-async function runWithToken(token: string, argv: string[], expect: PromptExpectation): Promise<{ code: number; answered: number }> {
+async function runWithToken(token: string, argv: string[], resolved: ResolvedDestination, expect: PromptExpectation): Promise<{ code: number; answered: number }> {
   const askpass = await startAskpassServer(token, expect);
   try {
-    const code = await runSsh([...SSH_OPTIONS, ...argv], askpass.program);
+    const code = await runSsh([...promptOptions(resolved), ONE_ATTEMPT, ...argv], askpass.program);
     return { code, answered: askpass.answered() };
   } finally {
     askpass.close();
@@ -49,9 +46,8 @@ export async function connect(argv: string[]): Promise<number> {
   let oauth: OAuthSide | undefined;
   try {
     // Loaded here, not at the top: `oauth-ssh -V` and other destination-less calls need none of it.
-    const [{ loadClientConfig, settingsForHost }, { loginAdvice, loginArgs, resolveDestination }, { typedHost }, { hostKey, TokenStore }, { cachedToken }, { hasTerminal, say }] = await Promise.all([
+    const [{ loadClientConfig, settingsForHost }, { typedHost }, { hostKey, TokenStore }, { cachedToken }, { hasTerminal, say }] = await Promise.all([
       import('../config.js'),
-      import('../ssh-resolve.js'),
       import('../ssh-args.js'),
       import('../store/token-store.js'),
       import('../cached-token.js'),
@@ -64,16 +60,17 @@ export async function connect(argv: string[]): Promise<number> {
     const settings = settingsForHost(config, names);
     const key = hostKey(settings.authUrl, settings.fqdn);
     const mayLogin = hasTerminal();
+    // A host logged into before with this client needs no look-up of its client: the record has it.
+    const known = store.record(key);
+    const knownHere = known !== null && known.clientId === settings.clientId ? known : null;
     const base = { mode: 'auto' as const, mayLogin, minValidity: config.refreshMargin, typed: { name: names[0]!, loginArgs: loginArgs(args) } };
 
     // The OAuth side (authorization server, refresh, login flows) loads only when the cache cannot answer.
     const authorization = async (): Promise<OAuthSide> => {
       if (oauth) return oauth;
       const tokens = await import('../tokens.js');
-      const known = store.record(key);
-      // A host logged into before needs no look-up of its client: the record has it.
-      if (known && known.clientId === settings.clientId) {
-        const target: HostTarget = { key, fqdn: settings.fqdn, authUrl: settings.authUrl, clientId: settings.clientId, resourceServer: known.resourceServer, scope: known.scope, ...(known.style ? { style: known.style } : {}) };
+      if (knownHere) {
+        const target: HostTarget = { key, fqdn: settings.fqdn, authUrl: settings.authUrl, clientId: settings.clientId, resourceServer: knownHere.resourceServer, scope: knownHere.scope, ...(knownHere.style ? { style: knownHere.style } : {}) };
         oauth = { tokens, target, server: tokens.authServerFor(target) };
       } else oauth = { tokens, ...(await tokens.resolveTarget(config, names)) };
       return oauth;
@@ -83,8 +80,7 @@ export async function connect(argv: string[]): Promise<number> {
       return tokens.acquireToken(store, server, target, { ...base, forceLogin, ...(idp ? { idp } : {}) });
     };
 
-    const known = store.record(key);
-    let current = (known && known.clientId === settings.clientId ? await cachedToken(store, key, config.refreshMargin) : null) ?? (await acquire(false));
+    let current = (knownHere ? await cachedToken(store, key, config.refreshMargin) : null) ?? (await acquire(false));
     // Ask the host's policy first; renew a login it would refuse rather than fail at the server.
     if (config.policyCacheTtl > 0 && mayLogin) {
       const { hostPolicy, loginMeetsPolicy } = await import('../host-policy.js');
@@ -101,7 +97,7 @@ export async function connect(argv: string[]): Promise<number> {
       acceptUnprefixed: resolved.proxyJump === null,
       batch: resolved.batchMode,
     };
-    const first = await runWithToken(current.token, argv, expect);
+    const first = await runWithToken(current.token, argv, resolved, expect);
     if (first.code !== 255 || first.answered === 0) return first.code;
     if (await (await authorization()).server.isActive(current.token).catch(() => true)) return first.code;
     // Denied with a token the authorization server no longer honours (revoked): renew it, once.
@@ -112,7 +108,7 @@ export async function connect(argv: string[]): Promise<number> {
     }
     say(`oauth-ssh: the token for ${names[0]} is no longer valid at the authorization server; getting a new one.`);
     current = await acquire(false);
-    return (await runWithToken(current.token, argv, expect)).code;
+    return (await runWithToken(current.token, argv, resolved, expect)).code;
   } finally {
     await oauth?.server.close();
   }

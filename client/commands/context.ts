@@ -58,12 +58,13 @@ export interface LoginOptions {
 
 /** This machine: stdout and stderr, the real store, ssh -G, the authorization server, the host over ssh. The commands are off the connection's path: loading tokens.js here costs nothing there. */
 export function machineContext(): CommandContext {
+  const io: CommandIO = {
+    out: (line) => void process.stdout.write(`${line}\n`),
+    err: (line) => void process.stderr.write(`${line}\n`),
+    stdoutIsTerminal: process.stdout.isTTY === true,
+  };
   return {
-    io: {
-      out: (line) => void process.stdout.write(`${line}\n`),
-      err: (line) => void process.stderr.write(`${line}\n`),
-      stdoutIsTerminal: process.stdout.isTTY === true,
-    },
+    io,
     now: () => Date.now() / 1000,
     config: async () => (await import('../config.js')).loadClientConfig(),
     store: (config) => TokenStore.open(config.backend),
@@ -72,21 +73,21 @@ export function machineContext(): CommandContext {
     server: (record) => authServerFor(record),
     withToken: async (host, use) => (await import('../host-context.js')).withHostToken(host, use),
     login: async (host, options) => {
-      const [{ hostTarget }, { acquireToken }, { loginArgs }] = await Promise.all([import('../host-context.js'), import('../tokens.js'), import('../ssh-resolve.js')]);
+      const [{ asTyped, hostTarget }, { acquireToken }] = await Promise.all([import('../host-context.js'), import('../tokens.js')]);
       const { target, server } = await hostTarget(host);
       try {
         const { record } = await acquireToken(host.store, server, target, {
           ...options,
           mayLogin: true,
           minValidity: host.config.refreshMargin,
-          typed: { name: host.names[0]!, loginArgs: loginArgs(host.args) },
+          typed: asTyped(host),
         });
         return record;
       } finally {
         await server.close();
       }
     },
-    policy: async (host) => (await import('../host-policy.js')).hostPolicy(host.args, host.resolved, host.key, host.queryAccount, host.config.policyCacheTtl, (m) => void process.stderr.write(`${m}\n`)),
+    policy: async (host) => (await import('../host-policy.js')).hostPolicy(host.args, host.resolved, host.key, host.queryAccount, host.config.policyCacheTtl, io.err),
     query: async (host, op, token) => (await import('../in-band.js')).queryHost(host.args, host.resolved, host.queryAccount, op, token),
   };
 }

@@ -6,7 +6,7 @@
  * and the clock against the authorization server's. The checks run over an
  * injected context, so each is unit-tested without a real machine.
  */
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
@@ -157,15 +157,7 @@ export function formatFindings(findings: Finding[]): string {
 
 /** The real machine. */
 async function machine(): Promise<DoctorContext> {
-  const [{ loadClientConfig }, { launcherPaths, recordedFiles }, { sshProgram }] = await Promise.all([import('../config.js'), import('../ssh-config-setup.js'), import('../own-ssh.js')]);
-  const isExecutable = (path: string) => {
-    try {
-      accessSync(path, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  const [{ loadClientConfig }, { launcherPaths, recordedFiles }, { sshProgram }, { isExecutable }] = await Promise.all([import('../config.js'), import('../ssh-config-setup.js'), import('../own-ssh.js'), import('../launcher.js')]);
   return {
     env: process.env,
     sshConfigFiles: [join(homedir(), '.ssh', 'config'), ...recordedFiles()],
